@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Idempotent dependency installer (Debian 12). Safe to run again and again: it installs
+# only what is missing, waits for the dpkg lock instead of failing, and needs root.
+set -euo pipefail
+
+pkgs=(
+  build-essential cmake ninja-build g++ clang clang-14 libclang-rt-14-dev lld
+  libgtest-dev libgmock-dev googletest librapidcheck-dev libbenchmark-dev
+  libconcurrentqueue-dev libhttp-parser-dev
+  spin
+  curl python3 wrk nginx apache2-utils
+  util-linux procps iproute2 patch git
+)
+
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+
+if [ ${#missing[@]} -gt 0 ]; then
+  SUDO=""
+  [ "$(id -u)" = 0 ] || SUDO="sudo"
+  echo "install-deps: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get -o DPkg::Lock::Timeout=600 update -qq
+  $SUDO apt-get install -y -qq -o DPkg::Lock::Timeout=600 --no-install-recommends "${missing[@]}" >/dev/null
+fi
+echo "install-deps: all ${#pkgs[@]} packages present"
