@@ -37,19 +37,26 @@ scratch_for() {  # preset -> prepared scratch source dir (copied once per run)
   echo "$dir/src"
 }
 
-run_checks() {  # bdir mutant -> prints the first failing check, returns 0 if one failed
-  local bdir=$1 m=$2 c
+declare -A baseline_ok=()  # preset|check -> 1 once it passed on the unmutated source
+
+# run_checks BDIR MUTANT [baseline]: returns 0 if a check failed, naming it in $hit. No
+# subshell, so that baseline_ok survives between calls.
+run_checks() {
+  local bdir=$1 m=$2 mode=${3:-} c key
   while IFS= read -r c; do
     [ -n "$c" ] || continue
+    key="$bdir|$c"
+    if [ "$mode" = baseline ] && [ -n "${baseline_ok[$key]:-}" ]; then continue; fi
     if ! (cd "$bdir" && timeout "$check_timeout" bash -c "$c" >>"$bdir/../mutant-check.log" 2>&1); then
-      echo "$c"; return 0
+      hit=$c; return 0
     fi
+    [ "$mode" = baseline ] && baseline_ok[$key]=1
   done < <(header "$m" check)
   return 1
 }
 
 rm -rf "$root/build/mutants"
-rows=(); bad=0; n=0
+rows=(); bad=0; n=0; hit=
 shopt -s nullglob
 for m in "$root"/ci/mutants/$filter.patch; do
   n=$((n + 1))
@@ -63,7 +70,7 @@ for m in "$root"/ci/mutants/$filter.patch; do
   if ! cmake --build "$bdir" --target $targets >"$bdir/../build.log" 2>&1; then
     rows+=("$name|$inv|ERROR|unmutated build failed"); bad=1; continue
   fi
-  if hit=$(run_checks "$bdir" "$m"); then
+  if run_checks "$bdir" "$m" baseline; then
     rows+=("$name|$inv|ERROR|check fails without the mutant: $hit"); bad=1; continue
   fi
   if ! (cd "$src" && patch -s -p1 --no-backup-if-mismatch <"$m" >/dev/null); then
@@ -71,7 +78,7 @@ for m in "$root"/ci/mutants/$filter.patch; do
   fi
   if ! cmake --build "$bdir" --target $targets >"$bdir/../build.log" 2>&1; then
     rows+=("$name|$inv|ERROR|mutant does not compile"); bad=1
-  elif hit=$(run_checks "$bdir" "$m"); then
+  elif run_checks "$bdir" "$m"; then
     rows+=("$name|$inv|killed|$hit")
   else
     rows+=("$name|$inv|SURVIVED|-"); bad=1
