@@ -11,7 +11,8 @@
 //     3. percent-decodes the path part ONCE into `buffer` ("%2541" becomes the 3 bytes
 //        "%41", never "A"); rejects: a malformed escape ("%zz", "%4", "%" at the end),
 //        %00, a backslash (raw or decoded), a control byte (0x00-0x1F, 0x7F; raw or
-//        decoded), a '#' (no fragment in a request-target);
+//        decoded), a '#' (no fragment in a request-target); the query is not decoded
+//        but a control byte or '#' in it is rejected too (the 301 echoes it);
 //     4. splits the DECODED path on '/' (so "%2F" separates segments like '/': no file name
 //        can contain '/', and "..%2F.." is two dot-segments, not a name), drops empty
 //        segments and "." segments, and lets ".." remove the previous segment
