@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# ci/models.sh [MODEL-GLOB]: exhaustive spin runs of proofs/models/*.pml.
+#
+# Each row below is: model | config name | spin -D flags | expectation.
+#   pass   the exhaustive search must finish with "errors: 0" and without truncation
+#          (pan exits 0 even when it finds an error, so its output is what is checked);
+#   fail   a known-bug macro: pan must report errors > 0 (the model catches the bug; a
+#          model that cannot fail proves nothing).
+# Every run happens in a scratch dir under build/models/ (never in the source tree).
+# Prints a table (model, config, states, time, result) and exits non-zero if any row's
+# expectation does not hold. proofs/models/README.md says what each model checks.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+filter=${1:-*}
+ci/install-deps.sh >/dev/null
+
+scratch=${HTTPOWER_MODELS_DIR:-$root/build/models}
+pan_depth=${HTTPOWER_PAN_DEPTH:-100000}   # -m: a run that reaches it is truncated (FAILED)
+pan_hash=${HTTPOWER_PAN_HASH:-22}         # -w: hash table 2^w slots (exhaustive either way)
+
+rows=(
+  # bounded_queue.pml: BoundedQueue<T> (core/include/httpower/bounded_queue.hpp)
+  # CLOSE: 0 no close (fixed pop quotas), 1 close after producers joined, 2 close racing
+  "bounded_queue|P1 C1 cap1 N2 no-close|-DP=1 -DC=1 -DCAP=1 -DN=2 -DCLOSE=0|pass"
+  "bounded_queue|P2 C2 cap1 N2 no-close|-DP=2 -DC=2 -DCAP=1 -DN=2 -DCLOSE=0|pass"
+  "bounded_queue|P1 C3 cap1 N3 close-after-join|-DP=1 -DC=3 -DCAP=1 -DN=3 -DCLOSE=1|pass"
+  "bounded_queue|P2 C2 cap1 N2 close-racing|-DP=2 -DC=2 -DCAP=1 -DN=2 -DCLOSE=2|pass"
+  "bounded_queue|P2 C1 cap2 N2 close-racing x2|-DP=2 -DC=1 -DCAP=2 -DN=2 -DCLOSE=2 -DCLOSE_TWICE|pass"
+  "bounded_queue|P3 C1 cap1 N1 close-racing|-DP=3 -DC=1 -DCAP=1 -DN=1 -DCLOSE=2|pass"
+  "bounded_queue|P1 C2 cap1 N2 close-racing spurious2|-DP=1 -DC=2 -DCAP=1 -DN=2 -DCLOSE=2 -DSPURIOUS=2|pass"
+  "bounded_queue|P2 C2 cap1 N2 close-after-join timeouts2|-DP=2 -DC=2 -DCAP=1 -DN=2 -DCLOSE=1 -DTIMEOUTS=2|pass"
+  "bounded_queue|P2 C2 cap1 N2 close-racing spurious1 timeouts1|-DP=2 -DC=2 -DCAP=1 -DN=2 -DCLOSE=2 -DSPURIOUS=1 -DTIMEOUTS=1|pass"
+  "bounded_queue|bug SINGLE_CV P2 C2 cap1 no-close|-DSINGLE_CV -DP=2 -DC=2 -DCAP=1 -DN=2 -DCLOSE=0|fail"
+  "bounded_queue|bug SINGLE_CV P2 C2 cap1 close-after-join|-DSINGLE_CV -DP=2 -DC=2 -DCAP=1 -DN=2 -DCLOSE=1|fail"
+  "bounded_queue|bug CLOSE_NO_LOCK P1 C1 cap1 close-racing|-DCLOSE_NO_LOCK -DP=1 -DC=1 -DCAP=1 -DN=2 -DCLOSE=2|fail"
+  "bounded_queue|bug CLOSE_NO_NOTIFY_ALL P1 C2 cap1 close-racing|-DCLOSE_NO_NOTIFY_ALL -DP=1 -DC=2 -DCAP=1 -DN=2 -DCLOSE=2|fail"
+  "bounded_queue|bug POP_WAITERS_NOT_COUNTED P1 C1 cap1 no-close|-DPOP_WAITERS_NOT_COUNTED -DP=1 -DC=1 -DCAP=1 -DN=2 -DCLOSE=0|fail"
+  "bounded_queue|bug PUSH_AFTER_CLOSE P1 C1 cap1 close-racing|-DPUSH_AFTER_CLOSE -DP=1 -DC=1 -DCAP=1 -DN=2 -DCLOSE=2|fail"
+  "bounded_queue|bug POP_FROM_TAIL P1 C1 cap2 no-close|-DPOP_FROM_TAIL -DP=1 -DC=1 -DCAP=2 -DN=2 -DCLOSE=0|fail"
+)
+
+now() { date +%s.%N; }
+
+# run_one model name flags expect -> prints a table row; returns 1 if the expectation fails
+run_one() {
+  local model=$1 name=$2 flags=$3 expect=$4
+  local dir="$scratch/$model-$(echo "$name" | tr -c 'A-Za-z0-9\n' '_')"
+  local out="$dir/pan.out" t0 t1 states errors result ok=0
+  rm -rf "$dir" && mkdir -p "$dir" && cp "$root/proofs/models/$model.pml" "$dir/"
+  t0=$(now)
+  # shellcheck disable=SC2086  # flags are a list of words
+  if ! (cd "$dir" && spin -a $flags "$model.pml" >spin.out 2>&1); then
+    result="ERROR spin -a (see $dir/spin.out)"
+  elif ! (cd "$dir" && gcc -w -O2 -DSAFETY -DVECTORSZ=4096 -o pan pan.c >gcc.out 2>&1); then
+    result="ERROR gcc (see $dir/gcc.out)"
+  else
+    (cd "$dir" && ./pan -n -m"$pan_depth" -w"$pan_hash" >pan.out 2>&1)
+    errors=$(sed -n 's/.*errors: \([0-9]*\).*/\1/p' "$out" | tail -1)
+    states=$(awk '/states, stored/ {print $1; exit}' "$out")
+    if [ -z "$errors" ]; then
+      result="ERROR no pan verdict (see $out)"
+    elif grep -q 'max search depth too small' "$out" && [ "$errors" = 0 ]; then
+      result="FAILED search truncated at -m$pan_depth"
+    elif [ "$expect" = pass ]; then
+      if [ "$errors" = 0 ]; then result="ok: errors 0"; ok=1; else
+        result="FAILED: $(grep -m1 -E '^pan:[0-9]+:|pan: ' "$out" | sed 's/^pan:[0-9]*: *//') (trail in $dir)"
+      fi
+    else
+      if [ "$errors" -gt 0 ]; then
+        ok=1
+        result="ok: caught, $(grep -m1 -E '^pan:[0-9]+:' "$out" | sed 's/^pan:[0-9]*: *//; s/ (at depth.*//')"
+      else
+        result="FAILED: bug not caught (errors 0)"
+      fi
+    fi
+  fi
+  t1=$(now)
+  printf '%-20s %-52s %10s %6.1fs  %s\n' "$model" "$name" "${states:--}" "$(awk -v a="$t0" -v b="$t1" 'BEGIN {print b - a}')" "$result"
+  [ "$ok" = 1 ]
+}
+
+printf '%-20s %-52s %10s %7s  %s\n' model config states time result
+bad=0; n=0; t_all=$SECONDS
+for row in "${rows[@]}"; do
+  IFS='|' read -r model name flags expect <<<"$row"
+  # shellcheck disable=SC2053  # the filter is a glob on purpose
+  [[ $model == $filter ]] || continue
+  n=$((n + 1))
+  run_one "$model" "$name" "$flags" "$expect" || bad=1
+done
+echo "models: $n runs in $((SECONDS - t_all))s, $([ $bad = 0 ] && echo 'all as expected' || echo 'SOME FAILED')"
+[ "$n" -gt 0 ] || { echo "models: no row matched '$filter'" >&2; exit 1; }
+exit $bad
