@@ -394,8 +394,8 @@ void plan_response(const RequestHead& head, const ResolvedTarget& t, const FileF
   if (head.method == Method::kOptions && (t.ok() || t.error == TargetError::kAsterisk)) {
     return plan_options(w, r);
   }
+  if (head.method != Method::kGet && head.method != Method::kHead) return error_page(w, 405, r);
   if (!t.ok()) return error_page(w, kTargetRejectStatus, r);
-  if (!needs_file(head, t)) return error_page(w, 405, r);
   switch (file.kind) {
     case FileKind::kMissing: return error_page(w, 404, r);
     case FileKind::kForbidden:

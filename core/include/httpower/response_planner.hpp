@@ -19,10 +19,12 @@
 //   plan_error(head, 500 / 503, ctx, plan)      (for failures the server detects itself)
 //
 // Decisions (RFC 9110; docs/semantics.md has the reasons)
-//   - kUnknown method -> 501. Target rejected -> 400 (except "OPTIONS *").
-//   - OPTIONS (any target, incl. "*") -> 204 with "Allow: GET, HEAD, OPTIONS", no
-//     Content-Length (§8.6: none on 204). No file lookup.
-//   - POST PUT DELETE PATCH TRACE CONNECT -> 405 with Allow.
+//   In this order:
+//   - kUnknown method -> 501.
+//   - OPTIONS with a good target or "*" -> 204 with "Allow: GET, HEAD, OPTIONS", no
+//     Content-Length (§8.6: none on 204). No file lookup. OPTIONS with a bad target -> 400.
+//   - POST PUT DELETE PATCH TRACE CONNECT -> 405 with Allow, whatever the target.
+//   - GET/HEAD with a rejected target -> 400.
 //   - GET/HEAD: kMissing -> 404; kForbidden, kOther -> 403; kDirectory without trailing slash
 //     -> 301, Location: raw_path + "/" [+ "?" + query]; kDirectory with it -> 403 (listing off
 //     and no index.html); kRegular with a trailing slash -> 404 (a file is not a directory);
@@ -140,7 +142,8 @@ void plan_generated(const RequestHead& head, std::string_view content_type, std:
 void plan_error(const RequestHead& head, int status, const PlanContext& ctx, ResponsePlan& plan);
 
 // The response to a request the parser rejected (400, 413, 414, 431, 501, 505): there is no
-// usable head, so the body is always sent and the connection always closes.
+// usable head, so the body is always sent and the connection always closes. `status`
+// outside 400..599 is planned as 400.
 void plan_parse_error(int status, const PlanContext& ctx, ResponsePlan& plan);
 
 // "Not Found" for 404 and so on; "Unknown" for codes we never send.
