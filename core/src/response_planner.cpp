@@ -391,8 +391,9 @@ void plan_response(const RequestHead& head, const ResolvedTarget& t, const FileF
   PlanWriter w(plan, ctx);
   const Req r = req_of(head);
   if (head.method == Method::kUnknown) return error_page(w, 501, r);
-  if (head.method == Method::kOptions && (t.ok() || t.error == TargetError::kAsterisk)) {
-    return plan_options(w, r);
+  if (head.method == Method::kOptions) {
+    if (t.ok() || t.error == TargetError::kAsterisk) return plan_options(w, r);
+    return error_page(w, kTargetRejectStatus, r);
   }
   if (head.method != Method::kGet && head.method != Method::kHead) return error_page(w, 405, r);
   if (!t.ok()) return error_page(w, kTargetRejectStatus, r);
