@@ -1,0 +1,45 @@
+#pragma once
+// Server configuration and the command line (issue 4). parse_args() never exits: it returns
+// what main should do, so the CLI is unit-testable.
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace httpower {
+
+struct Config {
+  std::string root = ".";
+  std::string bind = "127.0.0.1";
+  std::uint16_t port = 8080;
+  unsigned threads = 0;            // 0: number of CPUs
+  std::size_t queue_capacity = 0;  // 0: 64 * threads
+  bool listing = false;
+  std::string access_log = "-";    // "-" = stdout; empty = off (--quiet)
+  std::chrono::milliseconds header_timeout{10'000};
+  std::chrono::milliseconds idle_timeout{15'000};
+  std::chrono::milliseconds send_timeout{30'000};
+  std::chrono::milliseconds drain_timeout{5'000};
+  std::chrono::milliseconds linger_timeout{2'000};  // lingering close after an error (§9.6)
+  std::size_t max_connections = 10'000;
+  std::size_t max_requests = 1'000;  // per connection; 0 = unlimited
+  std::uint64_t max_discard_body = 1 << 20;  // Content-Length bodies discarded up to this
+
+  // Resolved defaults (threads, queue) for a given CPU count.
+  void finalize();
+};
+
+enum class CliAction { kRun, kHelp, kVersion, kUsageError };
+
+struct CliResult {
+  CliAction action = CliAction::kRun;
+  Config config;
+  std::string error;  // kUsageError: one line, no trailing newline
+};
+
+[[nodiscard]] CliResult parse_args(const std::vector<std::string>& args);
+[[nodiscard]] std::string usage_text();
+
+}  // namespace httpower

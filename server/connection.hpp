@@ -1,0 +1,75 @@
+#pragma once
+// One client connection and everything that survives between its requests.
+//
+// Ownership (C1): a Connection is held by exactly one std::unique_ptr at a time, and that
+// pointer moves acceptor -> queue -> one worker -> (poller -> queue -> worker)* and is
+// destroyed by its last owner. Nothing else keeps a pointer to it, except the poller's epoll
+// registration (data.ptr), which is only dereferenced by the poller while the poller owns it.
+
+#include <sys/uio.h>
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "httpower/request_parser.hpp"
+#include "httpower/response_planner.hpp"
+#include "unique_fd.hpp"
+
+namespace httpower {
+
+using Clock = std::chrono::steady_clock;
+
+// Why a connection is parked in the poller (what it waits for, which timeout applies).
+enum class ParkReason : std::uint8_t {
+  kRead,    // waiting for request bytes: idle (none buffered) or header timeout (some)
+  kWrite,   // a response is under way and the socket buffer is full: send timeout
+  kLinger,  // lingering close after a closing response (RFC 9112 §9.6): drain, then close
+};
+
+struct Connection {
+  // Room for the parser's largest head (16 KiB, 431 beyond) plus pipelined bytes after it.
+  static constexpr std::size_t kInputCapacity = 20 * 1024;
+
+  UniqueFd fd;
+  char peer[48] = {};  // numeric client address for the access log
+
+  // Input: bytes [in_begin, in_end) of in are received and not yet consumed.
+  std::unique_ptr<char[]> in = std::make_unique<char[]>(kInputCapacity);
+  std::size_t in_begin = 0;
+  std::size_t in_end = 0;
+  bool maybe_readable = true;           // the last read filled the buffer / fresh readiness
+  Clock::time_point request_start{};    // first byte of the current request (header timeout)
+  Clock::time_point last_activity{};    // idle timeout base
+  std::uint64_t discard_remaining = 0;  // Content-Length body bytes still to throw away
+  std::uint64_t requests = 0;           // responses planned on this connection
+  RequestParser parser;                 // resumable: keeps offsets into in + in_begin
+
+  // Output: the plan being sent, and how far we got.
+  ResponsePlan plan;
+  UniqueFd file;                 // the file the plan's kFile segments refer to
+  std::string file_bytes;        // small kFile segments read ahead (sent with the head)
+  bool file_preread = false;     // kFile segments are served from file_bytes
+  std::vector<std::uint64_t> preread_at;  // per segment: its offset in file_bytes
+  bool sending = false;          // a response is under way
+  std::size_t head_sent = 0;     // bytes of plan.head() sent
+  std::size_t segment = 0;       // index of the body segment being sent
+  std::uint64_t segment_sent = 0;
+  bool close_after = false;      // close once the response is sent
+  bool linger_after = false;     // ... with the lingering close (error responses)
+
+  // Poller bookkeeping (only the poller's lock protects these while parked).
+  bool in_epoll = false;
+  ParkReason park_reason = ParkReason::kRead;
+  Clock::time_point deadline{};
+  std::uint64_t linger_drained = 0;
+
+  [[nodiscard]] std::size_t buffered() const noexcept { return in_end - in_begin; }
+};
+
+using ConnPtr = std::unique_ptr<Connection>;
+
+}  // namespace httpower

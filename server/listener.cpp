@@ -1,0 +1,86 @@
+#include "listener.hpp"
+
+#include <arpa/inet.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+
+#include <cerrno>
+#include <cstring>
+#include <memory>
+
+namespace httpower {
+
+namespace {
+
+std::string numeric_host(const sockaddr_storage& ss) {
+  char buf[INET6_ADDRSTRLEN] = {};
+  if (ss.ss_family == AF_INET6) {
+    inet_ntop(AF_INET6, &reinterpret_cast<const sockaddr_in6&>(ss).sin6_addr, buf, sizeof buf);
+  } else {
+    inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in&>(ss).sin_addr, buf, sizeof buf);
+  }
+  return buf;
+}
+
+}  // namespace
+
+Listener open_listener(const std::string& bind_addr, std::uint16_t port, int backlog) {
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+  addrinfo* res = nullptr;
+  const std::string service = std::to_string(port);
+  const int gai = getaddrinfo(bind_addr.c_str(), service.c_str(), &hints, &res);
+  if (gai != 0) {
+    throw StartupError("cannot resolve bind address '" + bind_addr + "': " + gai_strerror(gai));
+  }
+  std::unique_ptr<addrinfo, decltype(&freeaddrinfo)> guard(res, &freeaddrinfo);
+  std::string last_error = "no usable address";
+  for (addrinfo* ai = res; ai != nullptr; ai = ai->ai_next) {
+    UniqueFd fd(socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
+                       ai->ai_protocol));
+    if (!fd) {
+      last_error = std::strerror(errno);
+      continue;
+    }
+    const int one = 1;
+    const int zero = 0;
+    (void)setsockopt(fd.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    if (ai->ai_family == AF_INET6) {
+      // '::' serves IPv4 too (dual stack); a specific v6 address is unaffected.
+      (void)setsockopt(fd.get(), IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof zero);
+    }
+    if (bind(fd.get(), ai->ai_addr, ai->ai_addrlen) != 0) {
+      last_error = std::strerror(errno);
+      continue;
+    }
+    if (listen(fd.get(), backlog) != 0) {
+      last_error = std::strerror(errno);
+      continue;
+    }
+    sockaddr_storage ss{};
+    socklen_t len = sizeof ss;
+    if (getsockname(fd.get(), reinterpret_cast<sockaddr*>(&ss), &len) != 0) {
+      last_error = std::strerror(errno);
+      continue;
+    }
+    Listener l;
+    l.ipv6 = ss.ss_family == AF_INET6;
+    l.port = ntohs(l.ipv6 ? reinterpret_cast<sockaddr_in6&>(ss).sin6_port
+                          : reinterpret_cast<sockaddr_in&>(ss).sin_port);
+    l.host = numeric_host(ss);
+    l.fd = std::move(fd);
+    return l;
+  }
+  throw StartupError("cannot listen on " + bind_addr + " port " + service + ": " + last_error);
+}
+
+std::string listener_url(const Listener& l) {
+  std::string host = l.ipv6 ? "[" + l.host + "]" : l.host;
+  return "http://" + host + ":" + std::to_string(l.port) + "/";
+}
+
+}  // namespace httpower

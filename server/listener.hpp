@@ -1,0 +1,34 @@
+#pragma once
+// The listening socket: getaddrinfo + socket + bind + listen (issue 4). IPv4 and IPv6;
+// "::" binds dual stack (IPV6_V6ONLY off). SO_REUSEADDR so a restart does not wait for
+// TIME_WAIT. Non-blocking and close-on-exec.
+
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+
+#include "unique_fd.hpp"
+
+namespace httpower {
+
+// Start-up failures (bind, root): main prints what() on one line and exits 1.
+class StartupError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+struct Listener {
+  UniqueFd fd;
+  std::uint16_t port = 0;  // the real port (after bind to port 0)
+  bool ipv6 = false;
+  std::string host;        // numeric host as bound, e.g. "127.0.0.1" or "::1"
+};
+
+// Throws StartupError with a one-line message.
+[[nodiscard]] Listener open_listener(const std::string& bind_addr, std::uint16_t port,
+                                     int backlog);
+
+// "http://127.0.0.1:8080/" or "http://[::1]:8080/".
+[[nodiscard]] std::string listener_url(const Listener& l);
+
+}  // namespace httpower

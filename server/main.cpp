@@ -1,0 +1,62 @@
+// httpower: the command line around Server (docs/server.md).
+//
+// Signals (S1): SIGINT and SIGTERM are blocked in the main thread before any thread starts,
+// so every thread inherits the mask and none is ever interrupted; a signalfd delivers them
+// to the supervisor thread as ordinary reads. No code runs in signal context at all.
+
+#include <signal.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <exception>
+#include <string>
+#include <vector>
+
+#include "config.hpp"
+#include "httpower/version.hpp"
+#include "server.hpp"
+
+int main(int argc, char** argv) {
+  using namespace httpower;
+  std::vector<std::string> args(argv + 1, argv + argc);
+  CliResult cli = parse_args(args);
+  switch (cli.action) {
+    case CliAction::kHelp:
+      std::fputs(usage_text().c_str(), stdout);
+      return 0;
+    case CliAction::kVersion:
+      std::printf("httpower %.*s\n", static_cast<int>(version().size()), version().data());
+      return 0;
+    case CliAction::kUsageError:
+      std::fprintf(stderr, "httpower: %s (try 'httpower --help')\n", cli.error.c_str());
+      return 2;
+    case CliAction::kRun:
+      break;
+  }
+
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  if (pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr) != 0) {
+    std::fprintf(stderr, "httpower: cannot block signals\n");
+    return 1;
+  }
+  UniqueFd sfd(signalfd(-1, &stop_signals, SFD_NONBLOCK | SFD_CLOEXEC));
+  if (!sfd) {
+    std::perror("httpower: signalfd");
+    return 1;
+  }
+  try {
+    Server server(cli.config);
+    server.start(sfd.get());
+    std::printf("httpower: serving %s on %s (%u workers)\n", server.root().c_str(),
+                server.url().c_str(), server.config().threads);
+    std::fflush(stdout);
+    return server.run();
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "httpower: %s\n", e.what());
+    return 1;
+  }
+}

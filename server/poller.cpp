@@ -1,0 +1,222 @@
+#include "poller.hpp"
+
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <array>
+#include <cerrno>
+#include <cstring>
+
+#include "listener.hpp"
+
+namespace httpower {
+
+namespace {
+
+constexpr std::uint64_t kLingerMaxBytes = 256 * 1024;  // drained at most, then close
+
+std::uint32_t events_for(ParkReason why) {
+  switch (why) {
+    case ParkReason::kWrite:
+      return EPOLLOUT | EPOLLONESHOT;
+    case ParkReason::kRead:
+    case ParkReason::kLinger:
+      break;
+  }
+  return EPOLLIN | EPOLLRDHUP | EPOLLONESHOT;
+}
+
+// An idle keep-alive connection: closed at once when draining (DESIGN.md shutdown step 2).
+bool idle_keep_alive(const Connection& c, ParkReason why) {
+  return why == ParkReason::kRead && c.requests > 0 && c.buffered() == 0 &&
+         c.discard_remaining == 0;
+}
+
+}  // namespace
+
+Poller::Poller(BoundedQueue<ConnPtr>& queue, Closer closer)
+    : queue_(queue), close_(std::move(closer)) {
+  ep_.reset(epoll_create1(EPOLL_CLOEXEC));
+  wake_fd_.reset(eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC));
+  if (!ep_ || !wake_fd_) throw StartupError(std::string("epoll: ") + std::strerror(errno));
+  epoll_event ev{};
+  ev.events = EPOLLIN;
+  ev.data.ptr = nullptr;  // the wake-up fd
+  if (epoll_ctl(ep_.get(), EPOLL_CTL_ADD, wake_fd_.get(), &ev) != 0) {
+    throw StartupError(std::string("epoll_ctl: ") + std::strerror(errno));
+  }
+}
+
+Poller::~Poller() = default;  // parked_ destroys any connection left (none after run())
+
+void Poller::wake() noexcept {
+  const std::uint64_t one = 1;
+  (void)!::write(wake_fd_.get(), &one, sizeof one);
+}
+
+void Poller::park(ConnPtr c, ParkReason why, Clock::time_point deadline) {
+  ConnPtr refused;
+  bool need_wake = false;
+  {
+    MutexLock lock(mu_);
+    if (stopping_ || (draining_ && idle_keep_alive(*c, why))) {
+      refused = std::move(c);
+    } else {
+      Connection* raw = c.get();
+      c->park_reason = why;
+      c->deadline = deadline;
+      epoll_event ev{};
+      ev.events = events_for(why);
+      ev.data.ptr = raw;
+      const int op = c->in_epoll ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
+      const int fd = c->fd.get();
+      c->in_epoll = true;
+      parked_.emplace(raw, std::move(c));
+      deadlines_.emplace(deadline, raw);
+      if (deadline < next_wake_) {
+        next_wake_ = deadline;
+        need_wake = true;
+      }
+      // C1: arming is the last step. The poller cannot look at raw before we unlock.
+      if (epoll_ctl(ep_.get(), op, fd, &ev) != 0) {
+        refused = take_locked(raw);
+      }
+    }
+  }
+  if (refused) close_(std::move(refused));
+  if (need_wake) wake();
+}
+
+ConnPtr Poller::take_locked(Connection* raw) {
+  auto it = parked_.find(raw);
+  if (it == parked_.end()) return nullptr;
+  ConnPtr c = std::move(it->second);
+  parked_.erase(it);
+  deadlines_.erase({c->deadline, raw});
+  return c;
+}
+
+int Poller::next_timeout_ms(Clock::time_point now) {
+  if (deadlines_.empty()) {
+    next_wake_ = Clock::time_point::max();
+    return -1;
+  }
+  const Clock::time_point first = deadlines_.begin()->first;
+  next_wake_ = first;
+  if (first <= now) return 0;
+  const auto ms = std::chrono::ceil<std::chrono::milliseconds>(first - now).count();
+  return ms > 60'000 ? 60'000 : static_cast<int>(ms);
+}
+
+void Poller::begin_drain() {
+  {
+    MutexLock lock(mu_);
+    draining_ = true;
+  }
+  wake();
+}
+
+void Poller::stop() {
+  {
+    MutexLock lock(mu_);
+    stopping_ = true;
+  }
+  wake();
+}
+
+std::size_t Poller::parked() const {
+  MutexLock lock(mu_);
+  return parked_.size();
+}
+
+void Poller::on_ready(Connection* raw) {
+  ConnPtr c;
+  {
+    MutexLock lock(mu_);
+    c = take_locked(raw);
+  }
+  if (!c) return;  // closed by a drain or timeout sweep in this same batch
+  if (c->park_reason == ParkReason::kLinger) {
+    linger_step(std::move(c));
+    return;
+  }
+  c->maybe_readable = true;
+  // Blocking push, lock not held: workers keep draining the queue and can still park.
+  if (queue_.push(std::move(c)) != QueueStatus::kOk) close_(std::move(c));  // queue closed
+}
+
+// RFC 9112 §9.6: after a closing response and shutdown(SHUT_WR), read and discard what the
+// client still sends until it closes, kLingerMaxBytes, or the linger deadline.
+void Poller::linger_step(ConnPtr c) {
+  std::array<char, 16 * 1024> sink;
+  for (;;) {
+    const ssize_t n = ::recv(c->fd.get(), sink.data(), sink.size(), MSG_DONTWAIT);
+    if (n > 0) {
+      c->linger_drained += static_cast<std::uint64_t>(n);
+      if (c->linger_drained > kLingerMaxBytes) break;
+      continue;
+    }
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+      const Clock::time_point deadline = c->deadline;
+      park(std::move(c), ParkReason::kLinger, deadline);
+      return;
+    }
+    break;  // EOF or error
+  }
+  close_(std::move(c));
+}
+
+void Poller::run() {
+  std::array<epoll_event, 256> events;
+  std::vector<ConnPtr> doomed;
+  for (;;) {
+    int timeout = 0;
+    {
+      MutexLock lock(mu_);
+      timeout = next_timeout_ms(Clock::now());
+    }
+    const int n = epoll_wait(ep_.get(), events.data(), static_cast<int>(events.size()), timeout);
+    for (int i = 0; i < n; ++i) {
+      if (events[static_cast<std::size_t>(i)].data.ptr == nullptr) {
+        std::uint64_t v = 0;
+        (void)!::read(wake_fd_.get(), &v, sizeof v);
+        continue;
+      }
+      on_ready(static_cast<Connection*>(events[static_cast<std::size_t>(i)].data.ptr));
+    }
+    bool exit_now = false;
+    {
+      MutexLock lock(mu_);
+      const Clock::time_point now = Clock::now();
+      if (stopping_) {
+        for (auto& [raw, c] : parked_) doomed.push_back(std::move(c));
+        parked_.clear();
+        deadlines_.clear();
+        exit_now = true;
+      } else {
+        while (!deadlines_.empty() && deadlines_.begin()->first <= now) {
+          doomed.push_back(take_locked(deadlines_.begin()->second));
+        }
+        if (draining_ && !drain_done_) {
+          drain_done_ = true;
+          for (auto it = parked_.begin(); it != parked_.end();) {
+            if (idle_keep_alive(*it->second, it->second->park_reason)) {
+              deadlines_.erase({it->second->deadline, it->first});
+              doomed.push_back(std::move(it->second));
+              it = parked_.erase(it);
+            } else {
+              ++it;
+            }
+          }
+        }
+      }
+    }
+    for (ConnPtr& c : doomed) close_(std::move(c));
+    doomed.clear();
+    if (exit_now) return;
+  }
+}
+
+}  // namespace httpower

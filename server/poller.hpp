@@ -1,0 +1,78 @@
+#pragma once
+// The poller thread: owns parked connections in an epoll set (one-shot), enforces the
+// header / idle / send / linger deadlines, does lingering closes itself, and pushes
+// connections that became ready back into the ready queue.
+//
+// Hand-off rule (C1, DESIGN.md): park() is the LAST thing a worker does with a connection.
+// Under the poller's lock it (1) moves the unique_ptr into parked_, (2) records the deadline,
+// (3) arms epoll (EPOLL_CTL_ADD / MOD with EPOLLONESHOT). The poller thread looks a ready
+// connection up in parked_ under the same lock before touching it, so an event that fires
+// the instant epoll is armed still finds the connection parked, and the worker has already
+// let go of it. One-shot arming means one readiness event hands the connection to exactly
+// one thread. A park does not write the wake-up eventfd unless its deadline is earlier than
+// the poller's planned wake-up (rare: deadlines are now + a constant), so the usual park
+// costs one epoll_ctl.
+//
+// The poller never holds its lock while pushing into the queue (a blocking push), so workers
+// can always park while the poller waits for queue space: workers never wait on the poller,
+// the poller waits only on workers (the queue), and the acceptor waits only on the queue.
+//
+// Shutdown: begin_drain() makes the poller close idle keep-alive connections (parked for
+// read, at least one response sent, no byte of a next request buffered) and close any that
+// park later in that state. stop() (after the queue is closed) makes the poller close every
+// connection it holds and exit; a park() after stop() closes the connection at once.
+
+#include <sys/epoll.h>
+
+#include <cstdint>
+#include <functional>
+#include <set>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "connection.hpp"
+#include "httpower/bounded_queue.hpp"
+#include "httpower/thread_annotations.hpp"
+
+namespace httpower {
+
+class Poller {
+ public:
+  using Closer = std::function<void(ConnPtr)>;
+
+  Poller(BoundedQueue<ConnPtr>& queue, Closer closer);
+  Poller(const Poller&) = delete;
+  Poller& operator=(const Poller&) = delete;
+  ~Poller();
+
+  // Hands c to the poller (C1: the caller must not touch it afterwards).
+  void park(ConnPtr c, ParkReason why, Clock::time_point deadline) EXCLUDES(mu_);
+
+  void run() EXCLUDES(mu_);  // the poller thread's body; returns after stop()
+  void begin_drain() EXCLUDES(mu_);
+  void stop() EXCLUDES(mu_);
+
+  [[nodiscard]] std::size_t parked() const EXCLUDES(mu_);
+
+ private:
+  void wake() noexcept;
+  void on_ready(Connection* raw) EXCLUDES(mu_);
+  void linger_step(ConnPtr c);
+  ConnPtr take_locked(Connection* raw) REQUIRES(mu_);
+  int next_timeout_ms(Clock::time_point now) REQUIRES(mu_);
+
+  BoundedQueue<ConnPtr>& queue_;
+  Closer close_;
+  UniqueFd ep_;
+  UniqueFd wake_fd_;
+  mutable Mutex mu_;
+  std::unordered_map<Connection*, ConnPtr> parked_ GUARDED_BY(mu_);
+  std::set<std::pair<Clock::time_point, Connection*>> deadlines_ GUARDED_BY(mu_);
+  Clock::time_point next_wake_ GUARDED_BY(mu_) = Clock::time_point::max();
+  bool draining_ GUARDED_BY(mu_) = false;
+  bool drain_done_ GUARDED_BY(mu_) = false;
+  bool stopping_ GUARDED_BY(mu_) = false;
+};
+
+}  // namespace httpower

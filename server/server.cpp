@@ -1,0 +1,646 @@
+#include "server.hpp"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <sys/eventfd.h>
+#include <sys/sendfile.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+#include <cerrno>
+#include <csignal>
+#include <cstring>
+#include <ctime>
+
+#include "httpower/target_resolver.hpp"
+#include "httpower/version.hpp"
+
+namespace httpower {
+
+namespace {
+
+constexpr std::uint64_t kPrereadMax = 64 * 1024;  // file bodies up to this go out with the head
+constexpr std::size_t kSendfileChunk = 4u << 20;  // re-check the abort flag between chunks
+constexpr int kAcceptBatch = 64;
+constexpr int kBacklog = 4096;
+constexpr int kBacklogDrainMax = 4096;
+constexpr std::string_view kServerName = "HTTPower/0.1.0";
+
+void notify(int efd) noexcept {
+  const std::uint64_t one = 1;
+  (void)!::write(efd, &one, sizeof one);  // async-signal-safe
+}
+
+void drain_eventfd(int efd) noexcept {
+  std::uint64_t v = 0;
+  (void)!::read(efd, &v, sizeof v);
+}
+
+Config finalized(Config c) {
+  c.finalize();
+  return c;
+}
+
+bool iequals(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    char x = a[i], y = b[i];
+    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
+    if (y >= 'A' && y <= 'Z') y = static_cast<char>(y - 'A' + 'a');
+    if (x != y) return false;
+  }
+  return true;
+}
+
+std::string_view field(const RequestHead& head, std::string_view name) {
+  for (const HeaderField& f : head.headers) {
+    if (iequals(f.name, name)) return f.value;
+  }
+  return {};
+}
+
+}  // namespace
+
+struct Server::Worker {
+  explicit Worker(int log_fd) : log(log_fd) { target_buf.reserve(64 * 1024); }
+  LogBuffer log;
+  std::array<HeaderField, RequestParser::kMaxHeaderFields> slots{};
+  std::string target_buf;    // resolve_target's buffer; reserved so views stay put
+  std::string path_scratch;  // C string for openat2
+};
+
+Server::Server(Config config)
+    : config_(finalized(std::move(config))), queue_(config_.queue_capacity) {}
+
+Server::~Server() {
+  if (supervisor_.joinable()) {  // start() without run(): stop now, at once
+    request_stop();
+    request_stop();
+    (void)run();
+  }
+}
+
+void Server::start(int signal_fd) {
+  root_ = std::make_unique<FileRoot>(config_.root);
+  log_ = std::make_unique<AccessLogFile>(config_.access_log);
+  listener_ = open_listener(config_.bind, config_.port, kBacklog);
+  url_ = listener_url(listener_);
+  stop_fd_.reset(eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC));
+  accept_fd_.reset(eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC));
+  reserve_fd_.reset(::open("/dev/null", O_RDONLY | O_CLOEXEC));
+  if (!stop_fd_ || !accept_fd_) throw StartupError(std::string("eventfd: ") + std::strerror(errno));
+  poller_ = std::make_unique<Poller>(queue_, [this](ConnPtr c) { close_connection(std::move(c)); });
+  signal_fd_ = signal_fd;
+  // A peer that resets the connection must not kill the process: sendmsg uses MSG_NOSIGNAL,
+  // but sendfile has no such flag.
+  std::signal(SIGPIPE, SIG_IGN);
+
+  poller_thread_ = std::thread([this] { poller_->run(); });
+  for (unsigned i = 0; i < config_.threads; ++i) {
+    workers_.emplace_back([this, i] { worker_main(i); });
+  }
+  supervisor_ = std::thread([this] { supervise(); });
+  started_ = true;
+}
+
+void Server::request_stop() noexcept {
+  stop_requests_.fetch_add(1);
+  if (stop_fd_) notify(stop_fd_.get());
+}
+
+ServerStats Server::stats() const noexcept {
+  return ServerStats{accepted_.load(), closed_.load(), responses_.load()};
+}
+
+// ---------------------------------------------------------------------------------------
+// Acceptor (the thread that calls run()).
+
+int Server::run() {
+  if (!started_) return 1;
+  pollfd fds[2] = {{listener_.fd.get(), POLLIN, 0}, {accept_fd_.get(), POLLIN, 0}};
+  while (!draining_.load()) {
+    bool at_limit = false;
+    if (live_.load() >= config_.max_connections) {
+      // Dekker pair with close_connection(): flag first, then re-check the count.
+      acceptor_waiting_.store(true);
+      at_limit = live_.load() >= config_.max_connections;
+      if (!at_limit) acceptor_waiting_.store(false);
+    }
+    fds[0].events = at_limit ? 0 : POLLIN;
+    const int n = ::poll(fds, 2, -1);
+    if (n < 0) continue;  // EINTR cannot happen (signals blocked), but is harmless
+    if (fds[1].revents & POLLIN) {
+      drain_eventfd(accept_fd_.get());
+      acceptor_waiting_.store(false);
+    }
+    if (draining_.load()) break;
+    if (!at_limit && (fds[0].revents & POLLIN)) accept_batch();
+  }
+  // S2 step 1: take what the kernel already accepted (they get an answer or an orderly
+  // close), then close the listener: new connects are refused.
+  drain_backlog();
+  listener_.fd.reset();
+  supervisor_.join();
+  started_ = false;
+  return forced_.load() ? kForcedExitStatus : 0;
+}
+
+void Server::accept_batch() {
+  for (int i = 0; i < kAcceptBatch && !draining_.load(); ++i) {
+    if (live_.load() >= config_.max_connections) return;
+    const int fd = accept4(listener_.fd.get(), nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (fd >= 0) {
+      admit(UniqueFd(fd), false);
+      continue;
+    }
+    switch (errno) {
+      case EINTR:
+      case ECONNABORTED:
+      case EPROTO:
+        continue;
+      case EMFILE:
+      case ENFILE:
+      case ENOBUFS:
+      case ENOMEM:
+        handle_fd_exhaustion();
+        return;
+      default:  // EAGAIN: backlog empty
+        return;
+    }
+  }
+}
+
+// Out of descriptors: the listener must survive and the loop must not spin (poll would
+// report the listener readable again at once). Use the spare descriptor to accept the
+// pending connection and close it (the client sees an orderly close rather than hanging in
+// the backlog), then, if we hold connections, wait for one of them to close (an event, with
+// a 1 s cap in case the descriptors are held by someone else).
+void Server::handle_fd_exhaustion() {
+  if (reserve_fd_) {
+    reserve_fd_.reset();
+    const int fd = accept4(listener_.fd.get(), nullptr, nullptr, SOCK_CLOEXEC);
+    if (fd >= 0) ::close(fd);
+    reserve_fd_.reset(::open("/dev/null", O_RDONLY | O_CLOEXEC));
+    if (reserve_fd_ && live_.load() == 0) return;
+  }
+  acceptor_waiting_.store(true);
+  pollfd p{accept_fd_.get(), POLLIN, 0};
+  (void)::poll(&p, 1, 1000);
+  drain_eventfd(accept_fd_.get());
+  acceptor_waiting_.store(false);
+}
+
+void Server::drain_backlog() {
+  if (!listener_.fd) return;
+  for (int i = 0; i < kBacklogDrainMax; ++i) {
+    const int fd = accept4(listener_.fd.get(), nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (fd < 0) {
+      if (errno == EINTR || errno == ECONNABORTED) continue;
+      return;
+    }
+    admit(UniqueFd(fd), true);
+  }
+}
+
+void Server::admit(UniqueFd fd, bool during_drain) {
+  live_.fetch_add(1);
+  accepted_.fetch_add(1);
+  const int one = 1;
+  // Responses are written whole (head and small body in one sendmsg, MSG_MORE before
+  // sendfile), so Nagle would only add delayed-ACK stalls between keep-alive responses.
+  (void)setsockopt(fd.get(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  ConnPtr c = std::make_unique<Connection>();
+  c->fd = std::move(fd);
+  if (log_->enabled()) {
+    sockaddr_storage ss{};
+    socklen_t len = sizeof ss;
+    if (getpeername(c->fd.get(), reinterpret_cast<sockaddr*>(&ss), &len) == 0) {
+      if (ss.ss_family == AF_INET6) {
+        const auto& a6 = reinterpret_cast<const sockaddr_in6&>(ss).sin6_addr;
+        if (IN6_IS_ADDR_V4MAPPED(&a6)) {
+          inet_ntop(AF_INET, &a6.s6_addr[12], c->peer, sizeof c->peer);
+        } else {
+          inet_ntop(AF_INET6, &a6, c->peer, sizeof c->peer);
+        }
+      } else {
+        inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in&>(ss).sin_addr, c->peer,
+                  sizeof c->peer);
+      }
+    }
+  }
+  const Clock::time_point now = Clock::now();
+  c->request_start = now;
+  c->last_activity = now;
+  if (during_drain) {
+    // The queue may be full and the acceptor must not block now: the poller hands the
+    // connection to a worker once its request arrives (or closes it at the deadline).
+    poller_->park(std::move(c), ParkReason::kRead, now + config_.header_timeout);
+    return;
+  }
+  // Blocking push: a full queue holds the acceptor, and backpressure goes to the backlog.
+  if (queue_.push(std::move(c)) != QueueStatus::kOk) close_connection(std::move(c));
+}
+
+void Server::close_connection(ConnPtr c) noexcept {
+  c.reset();  // closes the socket and any file
+  closed_.fetch_add(1);
+  const std::size_t left = live_.fetch_sub(1) - 1;
+  if (acceptor_waiting_.load()) notify(accept_fd_.get());
+  if (left == 0 && draining_.load()) notify(stop_fd_.get());
+}
+
+// ---------------------------------------------------------------------------------------
+// Supervisor: the shutdown protocol (DESIGN.md, S1-S3).
+
+bool Server::wait_supervisor_event(int timeout_ms) {
+  pollfd fds[2] = {{stop_fd_.get(), POLLIN, 0}, {signal_fd_, POLLIN, 0}};
+  const int n = ::poll(fds, signal_fd_ >= 0 ? 2 : 1, timeout_ms);
+  if (n <= 0) return false;
+  if (fds[0].revents & POLLIN) drain_eventfd(stop_fd_.get());
+  if (signal_fd_ >= 0 && (fds[1].revents & POLLIN)) {
+    signalfd_siginfo info[8];
+    const ssize_t r = ::read(signal_fd_, info, sizeof info);
+    if (r > 0) stop_requests_.fetch_add(static_cast<unsigned>(r / sizeof(signalfd_siginfo)));
+  }
+  return true;
+}
+
+void Server::supervise() {
+  while (stop_requests_.load() == 0) (void)wait_supervisor_event(-1);
+  // Step 1-2: stop accepting, close idle connections, answer what was received.
+  draining_.store(true);
+  notify(accept_fd_.get());
+  poller_->begin_drain();
+  const Clock::time_point deadline = Clock::now() + config_.drain_timeout;
+  while (live_.load() > 0 && stop_requests_.load() < 2) {
+    const auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - Clock::now());
+    if (left.count() <= 0) break;
+    (void)wait_supervisor_event(static_cast<int>(std::min<long long>(left.count(), 60'000)));
+  }
+  if (stop_requests_.load() >= 2) forced_.store(true);
+  // Step 3-4: whatever is left is closed by its owner; every blocked thread wakes.
+  aborting_.store(true);
+  queue_.close();
+  poller_->stop();
+  for (std::thread& t : workers_) t.join();
+  poller_thread_.join();
+}
+
+// ---------------------------------------------------------------------------------------
+// Workers.
+
+void Server::worker_main(unsigned id) {
+  (void)id;
+  Worker w(log_->fd());
+  for (;;) {
+    PopResult<ConnPtr> r = queue_.try_pop();
+    if (r.status == QueueStatus::kEmpty) {
+      if (w.log.enabled()) w.log.flush();  // about to wait: write the lines we hold
+      r = queue_.pop();
+    }
+    if (!r.ok()) break;  // closed and drained
+    serve(w, std::move(*r.item));
+  }
+  if (w.log.enabled()) w.log.flush();
+}
+
+void Server::serve(Worker& w, ConnPtr c) {
+  if (aborting_.load()) {
+    close_connection(std::move(c));
+    return;
+  }
+  for (;;) {
+    if (c->sending) {
+      const SendResult r = send_some(*c);
+      if (r == SendResult::kBlocked) {
+        poller_->park(std::move(c), ParkReason::kWrite, Clock::now() + config_.send_timeout);
+        return;  // C1: parked; c is no longer ours
+      }
+      if (r == SendResult::kError) {
+        close_connection(std::move(c));
+        return;
+      }
+      finish_response(*c);
+      if (c->close_after) {
+        close_or_linger(std::move(c));
+        return;
+      }
+      continue;
+    }
+    if (c->discard_remaining > 0 && c->buffered() > 0) {
+      const std::uint64_t n = std::min<std::uint64_t>(c->discard_remaining, c->buffered());
+      c->in_begin += static_cast<std::size_t>(n);
+      c->discard_remaining -= n;
+      c->request_start = Clock::now();
+    }
+    if (c->discard_remaining == 0 && c->buffered() > 0) {
+      RequestHead head;
+      const ParseResult r = c->parser.parse(
+          std::string_view(c->in.get() + c->in_begin, c->buffered()), w.slots, head);
+      if (r.status == ParseStatus::kComplete) {
+        handle_request(w, *c, head, r.consumed);
+        continue;
+      }
+      if (r.status == ParseStatus::kError) {
+        handle_parse_error(w, *c, r);
+        continue;
+      }
+    }
+    if (c->in_begin == c->in_end) c->in_begin = c->in_end = 0;
+    if (!c->maybe_readable) {
+      park_for_read(std::move(c));
+      return;
+    }
+    if (c->in_begin > 0) {  // keep the current request's bytes at the front
+      std::memmove(c->in.get(), c->in.get() + c->in_begin, c->buffered());
+      c->in_end -= c->in_begin;
+      c->in_begin = 0;
+    }
+    const std::size_t space = Connection::kInputCapacity - c->in_end;
+    if (space == 0) {  // unreachable while the parser's head limit is below the capacity
+      ParseResult too_big;
+      too_big.status = ParseStatus::kError;
+      too_big.error_status = 431;
+      handle_parse_error(w, *c, too_big);
+      continue;
+    }
+    const ssize_t n = ::recv(c->fd.get(), c->in.get() + c->in_end, space, 0);
+    if (n > 0) {
+      if (c->in_end == 0 && c->discard_remaining == 0) c->request_start = Clock::now();
+      c->in_end += static_cast<std::size_t>(n);
+      c->maybe_readable = static_cast<std::size_t>(n) == space;
+      continue;
+    }
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+      c->maybe_readable = false;
+      park_for_read(std::move(c));
+      return;
+    }
+    close_connection(std::move(c));  // EOF or a reset: nothing to answer
+    return;
+  }
+}
+
+void Server::park_for_read(ConnPtr c) {
+  Clock::time_point deadline;
+  if (c->buffered() > 0 || c->discard_remaining > 0 || c->requests == 0) {
+    deadline = c->request_start + config_.header_timeout;  // not reset by each byte
+  } else {
+    deadline = c->last_activity + config_.idle_timeout;
+  }
+  poller_->park(std::move(c), ParkReason::kRead, deadline);  // C1: the last touch
+}
+
+void Server::close_or_linger(ConnPtr c) {
+  if (c->linger_after && !aborting_.load()) {
+    // RFC 9112 §9.6: half-close, then let the poller read and discard until the client
+    // closes (or the linger deadline), so it reads our response rather than a reset.
+    (void)::shutdown(c->fd.get(), SHUT_WR);
+    const Clock::time_point deadline = Clock::now() + config_.linger_timeout;
+    poller_->park(std::move(c), ParkReason::kLinger, deadline);
+    return;
+  }
+  close_connection(std::move(c));
+}
+
+void Server::handle_request(Worker& w, Connection& c, const RequestHead& head,
+                            std::size_t consumed) {
+  bool closing = draining_.load() || !head.keep_alive;
+  std::uint64_t discard = 0;
+  if (head.body == BodyFraming::kChunked) closing = true;  // never parsed: respond and close
+  if (head.body == BodyFraming::kContentLength) {
+    if (head.content_length > config_.max_discard_body) {
+      closing = true;
+    } else {
+      discard = head.content_length;
+    }
+  }
+  if (config_.max_requests != 0 && c.requests + 1 >= config_.max_requests) closing = true;
+  PlanContext ctx;
+  ctx.now = std::time(nullptr);
+  ctx.closing = closing;
+  ctx.server = kServerName;
+
+  const ResolvedTarget t = resolve_target(head.path, w.target_buf);
+  if (needs_file(head, t)) {
+    plan_get(w, c, head, t, ctx);
+  } else {
+    plan_response(head, t, FileFacts{}, ctx, c.plan);
+    prepare_body(c, UniqueFd());
+  }
+  if (w.log.enabled()) {
+    LogRecord rec;
+    rec.peer = c.peer;
+    rec.method = head.method_name;
+    rec.target = head.target;
+    rec.minor_version = head.minor_version;
+    rec.status = c.plan.status();
+    rec.bytes = c.plan.body_length();
+    rec.referer = field(head, "referer");
+    rec.user_agent = field(head, "user-agent");
+    w.log.append(rec, static_cast<std::time_t>(ctx.now));
+  }
+  // The head's views are dead from here on.
+  c.parser.reset();
+  c.in_begin += consumed;
+  c.discard_remaining = discard;
+  c.request_start = Clock::now();
+  ++c.requests;
+  responses_.fetch_add(1);
+  c.close_after = !c.plan.keep_alive();
+  if (c.close_after) {
+    // Bytes after a closing response are never parsed (no smuggling); linger if the client
+    // may still be sending, so our response is not lost to a reset.
+    c.linger_after = c.plan.status() >= 400 || c.buffered() > 0 || discard > 0 ||
+                     head.body != BodyFraming::kNone || c.maybe_readable;
+    c.in_begin = c.in_end = 0;
+    c.discard_remaining = 0;
+  }
+}
+
+void Server::handle_parse_error(Worker& w, Connection& c, const ParseResult& r) {
+  PlanContext ctx;
+  ctx.now = std::time(nullptr);
+  ctx.closing = true;
+  ctx.server = kServerName;
+  plan_parse_error(r.error_status, ctx, c.plan);
+  prepare_body(c, UniqueFd());
+  if (w.log.enabled()) {
+    LogRecord rec;
+    rec.peer = c.peer;
+    rec.minor_version = -1;
+    rec.status = c.plan.status();
+    rec.bytes = c.plan.body_length();
+    w.log.append(rec, static_cast<std::time_t>(ctx.now));
+  }
+  ++c.requests;
+  responses_.fetch_add(1);
+  c.parser.reset();
+  c.in_begin = c.in_end = 0;  // the framing is lost: nothing after this is parsed
+  c.discard_remaining = 0;
+  c.close_after = true;
+  c.linger_after = true;
+}
+
+void Server::plan_get(Worker& w, Connection& c, const RequestHead& head,
+                      const ResolvedTarget& t, const PlanContext& ctx) {
+  OpenedFile f = root_->open(t.path, w.path_scratch);
+  if (f.facts.kind == FileKind::kDirectory && t.trailing_slash) {
+    std::string shown = "/";
+    shown += t.path;
+    if (!t.path.empty()) shown += '/';
+    const ResolvedTarget index = with_index_file(t, w.target_buf);
+    OpenedFile idx = root_->open(index.path, w.path_scratch);
+    if (idx.facts.kind == FileKind::kRegular) {
+      plan_response(head, index, idx.facts, ctx, c.plan);
+      prepare_body(c, std::move(idx.fd));
+      return;
+    }
+    if (config_.listing) {
+      const std::string html = directory_listing(f.fd.get(), shown);
+      plan_generated(head, "text/html; charset=utf-8", html, ctx, c.plan);
+      prepare_body(c, UniqueFd());
+      return;
+    }
+  }
+  plan_response(head, t, f.facts, ctx, c.plan);
+  prepare_body(c, std::move(f.fd));
+}
+
+// Small file bodies are read now and leave with the head in one sendmsg; large ones keep
+// the file open for sendfile.
+void Server::prepare_body(Connection& c, UniqueFd file) {
+  c.sending = true;
+  c.head_sent = 0;
+  c.segment = 0;
+  c.segment_sent = 0;
+  c.file_preread = false;
+  c.file.reset();
+  if (!c.plan.uses_file()) return;
+  const auto segs = c.plan.body();
+  std::uint64_t file_total = 0;
+  for (const BodySegment& s : segs) {
+    if (s.kind == BodySegment::Kind::kFile) file_total += s.length;
+  }
+  if (file_total > kPrereadMax) {
+    c.file = std::move(file);
+    return;
+  }
+  c.file_bytes.resize(static_cast<std::size_t>(file_total));
+  c.preread_at.assign(segs.size(), 0);
+  std::size_t at = 0;
+  for (std::size_t i = 0; i < segs.size(); ++i) {
+    if (segs[i].kind != BodySegment::Kind::kFile) continue;
+    c.preread_at[i] = at;
+    std::uint64_t got = 0;
+    while (got < segs[i].length) {
+      const ssize_t n = ::pread(file.get(), c.file_bytes.data() + at + got,
+                                static_cast<std::size_t>(segs[i].length - got),
+                                static_cast<off_t>(segs[i].offset + got));
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) break;
+      got += static_cast<std::uint64_t>(n);
+    }
+    if (got < segs[i].length) {
+      // The file shrank under us: Content-Length cannot be honoured (R3). Send nothing of
+      // the body from memory; sendfile will hit the end and the connection is closed.
+      c.file = std::move(file);
+      return;
+    }
+    at += static_cast<std::size_t>(segs[i].length);
+  }
+  c.file_preread = true;
+}
+
+namespace {
+
+void advance(Connection& c, std::uint64_t n) {
+  const std::size_t head_left = c.plan.head().size() - c.head_sent;
+  const std::size_t h = static_cast<std::size_t>(std::min<std::uint64_t>(n, head_left));
+  c.head_sent += h;
+  n -= h;
+  const auto segs = c.plan.body();
+  while (c.segment < segs.size()) {
+    const std::uint64_t left = segs[c.segment].length - c.segment_sent;
+    if (n < left) {
+      c.segment_sent += n;
+      return;
+    }
+    n -= left;
+    ++c.segment;
+    c.segment_sent = 0;
+  }
+}
+
+}  // namespace
+
+Server::SendResult Server::send_some(Connection& c) {
+  const auto segs = c.plan.body();
+  const std::string_view head = c.plan.head();
+  for (;;) {
+    if (aborting_.load(std::memory_order_relaxed)) return SendResult::kError;
+    if (c.head_sent == head.size()) advance(c, 0);  // skip empty segments
+    std::array<iovec, 16> iov{};
+    std::size_t n_iov = 0;
+    if (c.head_sent < head.size()) {
+      iov[n_iov++] = {const_cast<char*>(head.data() + c.head_sent), head.size() - c.head_sent};
+    }
+    std::size_t si = c.segment;
+    std::uint64_t skip = c.segment_sent;
+    while (si < segs.size() && n_iov < iov.size()) {
+      const BodySegment& s = segs[si];
+      const char* base = nullptr;
+      if (s.kind == BodySegment::Kind::kInline) {
+        base = c.plan.inline_bytes(s).data();
+      } else if (c.file_preread) {
+        base = c.file_bytes.data() + c.preread_at[si];
+      } else {
+        break;
+      }
+      iov[n_iov++] = {const_cast<char*>(base + skip), static_cast<std::size_t>(s.length - skip)};
+      ++si;
+      skip = 0;
+    }
+    if (n_iov > 0) {
+      msghdr m{};
+      m.msg_iov = iov.data();
+      m.msg_iovlen = n_iov;
+      const int more = si < segs.size() ? MSG_MORE : 0;  // a sendfile range follows
+      const ssize_t r = ::sendmsg(c.fd.get(), &m, MSG_NOSIGNAL | more);
+      if (r < 0) {
+        if (errno == EINTR) continue;
+        return errno == EAGAIN || errno == EWOULDBLOCK ? SendResult::kBlocked : SendResult::kError;
+      }
+      advance(c, static_cast<std::uint64_t>(r));
+      continue;
+    }
+    if (c.segment >= segs.size()) return SendResult::kDone;
+    const BodySegment& s = segs[c.segment];
+    off_t off = static_cast<off_t>(s.offset + c.segment_sent);
+    const std::size_t want =
+        static_cast<std::size_t>(std::min<std::uint64_t>(s.length - c.segment_sent, kSendfileChunk));
+    const ssize_t r = ::sendfile(c.fd.get(), c.file.get(), &off, want);
+    if (r < 0) {
+      if (errno == EINTR) continue;
+      return errno == EAGAIN || errno == EWOULDBLOCK ? SendResult::kBlocked : SendResult::kError;
+    }
+    if (r == 0) return SendResult::kError;  // the file shrank: R3 cannot hold, close
+    advance(c, static_cast<std::uint64_t>(r));
+  }
+}
+
+void Server::finish_response(Connection& c) {
+  c.sending = false;
+  c.file.reset();
+  if (c.file_bytes.capacity() > kPrereadMax) std::string().swap(c.file_bytes);
+  c.last_activity = Clock::now();
+}
+
+}  // namespace httpower

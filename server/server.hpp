@@ -1,0 +1,125 @@
+#pragma once
+// Server: the composition of DESIGN.md. start() binds and spawns the poller, the workers and
+// the supervisor; run() is the acceptor loop (the main thread in the binary, any thread in
+// tests) and returns the exit status once every thread is joined and every fd closed.
+//
+// Threads and ownership (C1): acceptor -> queue -> worker -> (poller -> queue -> worker)*.
+// A connection is closed by its current owner, which goes through close_connection() so the
+// open-connection count (--max-connections, the drain) stays exact.
+//
+// Shutdown (S1-S3): request_stop() is async-signal-safe (one eventfd write); in the binary a
+// signalfd carries SIGINT/SIGTERM to the supervisor instead (signals blocked in every
+// thread). The supervisor runs the protocol: draining_ -> the acceptor drains the listen
+// backlog into the poller and closes the listener; the poller closes idle keep-alive
+// connections; workers answer what they have with "Connection: close"; when no connection
+// is left, or at the drain deadline, or on a second stop request (aborting_), the queue is
+// closed (waking a blocked acceptor push and idle workers), the poller stops (closing what
+// it holds), and every worker and the poller are joined.
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "access_log.hpp"
+#include "config.hpp"
+#include "connection.hpp"
+#include "httpower/bounded_queue.hpp"
+#include "listener.hpp"
+#include "poller.hpp"
+#include "static_files.hpp"
+
+namespace httpower {
+
+struct ServerStats {
+  std::uint64_t accepted = 0;
+  std::uint64_t closed = 0;
+  std::uint64_t responses = 0;
+};
+
+class Server {
+ public:
+  // Exit status after a second stop request (documented in docs/server.md).
+  static constexpr int kForcedExitStatus = 130;
+
+  explicit Server(Config config);
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+  ~Server();
+
+  // Binds the listener, opens the root and the log, spawns every thread except the acceptor.
+  // signal_fd: a signalfd the supervisor reads stop signals from (-1: none; the caller owns
+  // it and keeps it open until run() returns). Throws StartupError.
+  void start(int signal_fd = -1);
+
+  // The acceptor loop; returns 0 after a graceful stop, kForcedExitStatus after a second
+  // stop request. Every thread is joined and every connection closed when it returns.
+  int run();
+
+  // Async-signal-safe: the first call starts the graceful stop, the second forces it.
+  void request_stop() noexcept;
+
+  [[nodiscard]] std::uint16_t port() const noexcept { return listener_.port; }
+  [[nodiscard]] std::string url() const { return url_; }
+  [[nodiscard]] const std::string& root() const noexcept { return root_->absolute_path(); }
+  [[nodiscard]] const Config& config() const noexcept { return config_; }
+  [[nodiscard]] std::size_t open_connections() const noexcept { return live_.load(); }
+  [[nodiscard]] ServerStats stats() const noexcept;
+
+ private:
+  struct Worker;
+  enum class SendResult { kDone, kBlocked, kError };
+
+  void accept_batch();
+  void handle_fd_exhaustion();
+  void drain_backlog();
+  void admit(UniqueFd fd, bool during_drain);
+  void supervise();
+  [[nodiscard]] bool wait_supervisor_event(int timeout_ms);
+  void worker_main(unsigned id);
+  void serve(Worker& w, ConnPtr c);
+  void handle_request(Worker& w, Connection& c, const RequestHead& head, std::size_t consumed);
+  void handle_parse_error(Worker& w, Connection& c, const ParseResult& r);
+  void plan_get(Worker& w, Connection& c, const RequestHead& head, const ResolvedTarget& t,
+                const PlanContext& ctx);
+  void prepare_body(Connection& c, UniqueFd file);
+  SendResult send_some(Connection& c);
+  void finish_response(Connection& c);
+  void park_for_read(ConnPtr c);
+  void close_or_linger(ConnPtr c);
+
+ public:  // used by the poller's closer and tests
+  void close_connection(ConnPtr c) noexcept;
+
+ private:
+  Config config_;
+  std::unique_ptr<FileRoot> root_;
+  std::unique_ptr<AccessLogFile> log_;
+  Listener listener_;
+  std::string url_;
+  BoundedQueue<ConnPtr> queue_;
+  std::unique_ptr<Poller> poller_;
+  UniqueFd stop_fd_;    // eventfd: stop requests and "last connection closed" (supervisor)
+  UniqueFd accept_fd_;  // eventfd: "a connection closed" / "stop" (acceptor)
+  UniqueFd reserve_fd_; // spare descriptor for EMFILE (released to accept-and-close)
+  int signal_fd_ = -1;
+
+  std::atomic<std::size_t> live_{0};
+  std::atomic<bool> acceptor_waiting_{false};
+  std::atomic<bool> draining_{false};
+  std::atomic<bool> aborting_{false};
+  std::atomic<unsigned> stop_requests_{0};
+  std::atomic<bool> forced_{false};
+  std::atomic<std::uint64_t> accepted_{0};
+  std::atomic<std::uint64_t> closed_{0};
+  std::atomic<std::uint64_t> responses_{0};
+
+  std::vector<std::thread> workers_;
+  std::thread poller_thread_;
+  std::thread supervisor_;
+  bool started_ = false;
+};
+
+}  // namespace httpower

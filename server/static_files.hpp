@@ -1,0 +1,55 @@
+#pragma once
+// File access beneath the document root (T1, issue 4).
+//
+// Policy
+//   - Every file is opened relative to the root directory fd with
+//     openat2(RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS): the kernel refuses any path, symlink
+//     included, that would leave the root. Symlinks that stay beneath the root are followed.
+//     A symlink that points out of the root (EXDEV) or a symlink loop (ELOOP) is reported as
+//     missing (404): the server does not reveal what lies outside the root.
+//   - Without openat2 (ENOSYS, kernels before 5.6), the path is walked one component at a
+//     time with openat(O_NOFOLLOW): every symlink is then refused (404), inside or out.
+//   - Files are opened O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY, then fstat'ed: only
+//     regular files and directories are usable; a FIFO, socket or device is 403 at once
+//     (O_NONBLOCK: opening a FIFO never blocks a worker).
+//   - EACCES / EPERM -> 403. ENOENT / ENOTDIR / ENAMETOOLONG -> 404.
+
+#include <atomic>
+#include <string>
+#include <string_view>
+
+#include "httpower/response_planner.hpp"
+#include "unique_fd.hpp"
+
+namespace httpower {
+
+struct OpenedFile {
+  UniqueFd fd;      // open iff facts.kind is kRegular or kDirectory
+  FileFacts facts;
+};
+
+class FileRoot {
+ public:
+  // Throws StartupError when root is not an accessible directory.
+  explicit FileRoot(const std::string& root);
+
+  // rel: a resolved target path ("" = the root itself). scratch: reused C-string buffer.
+  [[nodiscard]] OpenedFile open(std::string_view rel, std::string& scratch) const;
+
+  [[nodiscard]] const std::string& absolute_path() const noexcept { return abs_; }
+  [[nodiscard]] int fd() const noexcept { return root_.get(); }
+
+ private:
+  OpenedFile open_walk(const char* rel) const;  // the ENOSYS fallback
+  UniqueFd root_;
+  std::string abs_;
+  mutable std::atomic<bool> have_openat2_{true};  // false after the first ENOSYS
+};
+
+// The HTML directory listing for `dir` (an open directory fd, not consumed): entries sorted
+// (directories first, then by name), names HTML-escaped and percent-encoded in links,
+// sizes and modification dates. Dotfiles are not listed. `url_path` is the raw request path
+// (ending in '/'), shown in the title after escaping.
+[[nodiscard]] std::string directory_listing(int dir, std::string_view url_path);
+
+}  // namespace httpower
