@@ -222,7 +222,10 @@ class BoundedQueue {
     }
     const std::size_t old_count = count_;
     std::optional<T>& slot = slots_[head_];  // Q2: head
-    PopResult<T> result{QueueStatus::kOk, std::move(slot)};
+    HTTPOWER_QUEUE_ASSERT(slot.has_value());  // count_ > 0: the head slot holds the oldest item
+    // Moving *slot (not the optional) also keeps g++ 12's -Wmaybe-uninitialized quiet: it
+    // cannot see that slot is engaged and, for some T and call sites, fails -Werror builds.
+    PopResult<T> result{QueueStatus::kOk, std::optional<T>(std::in_place, std::move(*slot))};
     slot.reset();
     head_ = (head_ + 1) % capacity_;
     --count_;
