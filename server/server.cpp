@@ -253,6 +253,26 @@ void Server::close_connection(ConnPtr c) noexcept {
   const std::size_t left = live_.fetch_sub(1) - 1;
   if (acceptor_waiting_.load()) notify(accept_fd_.get());
   if (left == 0 && draining_.load()) notify(stop_fd_.get());
+  if (watchers_.load() > 0) {
+    MutexLock lock(watch_mu_);
+    watch_cv_.notify_all();
+  }
+}
+
+bool Server::wait_open_connections_at_most(std::size_t n, Clock::time_point deadline) {
+  watchers_.fetch_add(1);
+  bool ok = true;
+  {
+    MutexLock lock(watch_mu_);
+    while (live_.load() > n) {
+      if (!watch_cv_.wait_until(lock, deadline) && live_.load() > n) {
+        ok = false;
+        break;
+      }
+    }
+  }
+  watchers_.fetch_sub(1);
+  return ok;
 }
 
 // ---------------------------------------------------------------------------------------

@@ -67,6 +67,10 @@ class Server {
   [[nodiscard]] const Config& config() const noexcept { return config_; }
   [[nodiscard]] std::size_t open_connections() const noexcept { return live_.load(); }
   [[nodiscard]] ServerStats stats() const noexcept;
+  // For tests: waits (on a condition variable signalled by every close) until at most n
+  // connections are open, or the deadline. Returns whether the count got there.
+  [[nodiscard]] bool wait_open_connections_at_most(std::size_t n, Clock::time_point deadline)
+      EXCLUDES(watch_mu_);
 
  private:
   struct Worker;
@@ -115,6 +119,10 @@ class Server {
   std::atomic<std::uint64_t> accepted_{0};
   std::atomic<std::uint64_t> closed_{0};
   std::atomic<std::uint64_t> responses_{0};
+
+  std::atomic<int> watchers_{0};
+  Mutex watch_mu_;
+  CondVar watch_cv_;
 
   std::vector<std::thread> workers_;
   std::thread poller_thread_;
