@@ -42,6 +42,7 @@ struct Connection {
   std::size_t in_begin = 0;
   std::size_t in_end = 0;
   bool maybe_readable = true;           // the last read filled the buffer / fresh readiness
+  bool read_attempted = false;          // a worker has read this socket at least once
   Clock::time_point request_start{};    // first byte of the current request (header timeout)
   Clock::time_point last_activity{};    // idle timeout base
   std::uint64_t discard_remaining = 0;  // Content-Length body bytes still to throw away

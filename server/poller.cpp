@@ -27,9 +27,11 @@ std::uint32_t events_for(ParkReason why) {
   return EPOLLIN | EPOLLRDHUP | EPOLLONESHOT;
 }
 
-// An idle keep-alive connection: closed at once when draining (DESIGN.md shutdown step 2).
+// An idle connection: closed at once when draining (DESIGN.md shutdown step 2). A worker has
+// read it and found no byte of a request. Connections taken from the listen backlog during
+// the drain were never read: they stay until their request arrives (or a deadline).
 bool idle_keep_alive(const Connection& c, ParkReason why) {
-  return why == ParkReason::kRead && c.requests > 0 && c.buffered() == 0 &&
+  return why == ParkReason::kRead && c.read_attempted && c.buffered() == 0 &&
          c.discard_remaining == 0;
 }
 

@@ -115,7 +115,7 @@ void Server::request_stop() noexcept {
 }
 
 ServerStats Server::stats() const noexcept {
-  return ServerStats{accepted_.load(), closed_.load(), responses_.load()};
+  return ServerStats{accepted_.load(), closed_.load(), responses_.load(), max_open_.load()};
 }
 
 // ---------------------------------------------------------------------------------------
@@ -209,8 +209,11 @@ void Server::drain_backlog() {
 }
 
 void Server::admit(UniqueFd fd, bool during_drain) {
-  live_.fetch_add(1);
+  const std::uint64_t open_now = live_.fetch_add(1) + 1;
   accepted_.fetch_add(1);
+  std::uint64_t seen = max_open_.load(std::memory_order_relaxed);
+  while (open_now > seen && !max_open_.compare_exchange_weak(seen, open_now)) {
+  }
   const int one = 1;
   // Responses are written whole (head and small body in one sendmsg, MSG_MORE before
   // sendfile), so Nagle would only add delayed-ACK stalls between keep-alive responses.
@@ -391,6 +394,7 @@ void Server::serve(Worker& w, ConnPtr c) {
       continue;
     }
     const ssize_t n = ::recv(c->fd.get(), c->in.get() + c->in_end, space, 0);
+    c->read_attempted = true;
     if (n > 0) {
       if (c->in_end == 0 && c->discard_remaining == 0) c->request_start = Clock::now();
       c->in_end += static_cast<std::size_t>(n);

@@ -37,6 +37,7 @@ struct ServerStats {
   std::uint64_t accepted = 0;
   std::uint64_t closed = 0;
   std::uint64_t responses = 0;
+  std::uint64_t max_open = 0;  // high-water mark of open connections
 };
 
 class Server {
@@ -119,6 +120,7 @@ class Server {
   std::atomic<std::uint64_t> accepted_{0};
   std::atomic<std::uint64_t> closed_{0};
   std::atomic<std::uint64_t> responses_{0};
+  std::atomic<std::uint64_t> max_open_{0};
 
   std::atomic<int> watchers_{0};
   Mutex watch_mu_;

@@ -11,6 +11,7 @@
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -26,6 +27,7 @@
 #include <memory>
 #include <optional>
 #include <random>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -297,7 +299,8 @@ inline Config test_config(const std::string& root, unsigned threads = 2, std::si
 
 class ChildServer {
  public:
-  explicit ChildServer(std::vector<std::string> args, bool capture_stderr = true) {
+  explicit ChildServer(std::vector<std::string> args, bool capture_stderr = true,
+                       rlim_t max_fds = 0) {
     int out[2], err[2];
     if (pipe2(out, O_CLOEXEC) != 0 || pipe2(err, O_CLOEXEC) != 0) return;
     pid_ = fork();
@@ -307,6 +310,10 @@ class ChildServer {
       sigset_t none;
       sigemptyset(&none);
       sigprocmask(SIG_SETMASK, &none, nullptr);
+      if (max_fds > 0) {
+        rlimit lim{max_fds, max_fds};
+        setrlimit(RLIMIT_NOFILE, &lim);
+      }
       std::vector<char*> argv;
       static std::string bin = HTTPOWER_BINARY;
       argv.push_back(bin.data());

@@ -1,0 +1,273 @@
+// The binary as a child process: command line, start-up line, exit statuses, signals and
+// the shutdown protocol (S1-S3, C2), descriptor exhaustion. Every wait is bounded.
+
+#include <sys/resource.h>
+
+#include <atomic>
+#include <fstream>
+#include <regex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "test_support.hpp"
+
+namespace httpower::test {
+namespace {
+
+std::vector<std::string> args(const std::string& root, std::vector<std::string> extra = {}) {
+  std::vector<std::string> a = {root, "-p", "0", "--quiet"};
+  a.insert(a.end(), extra.begin(), extra.end());
+  return a;
+}
+
+// CPU seconds (user + system) the child has used so far.
+double cpu_seconds(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string s((std::istreambuf_iterator<char>(in)), {});
+  std::size_t p = s.rfind(')');
+  std::istringstream rest(s.substr(p + 2));
+  std::string f;
+  long utime = 0, stime = 0;
+  for (int i = 3; i <= 15; ++i) {
+    rest >> f;
+    if (i == 14) utime = std::stol(f);
+    if (i == 15) stime = std::stol(f);
+  }
+  return static_cast<double>(utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+
+TEST(Cli, HelpAndVersionExitZero) {
+  ChildServer help({"--help"});
+  auto line = help.read_line();
+  ASSERT_TRUE(line);
+  EXPECT_NE(line->find("usage: httpower"), std::string::npos);
+  EXPECT_EQ(help.wait_exit(), 0);
+  ChildServer version({"--version"});
+  auto v = version.read_line();
+  ASSERT_TRUE(v);
+  EXPECT_EQ(v->rfind("httpower ", 0), 0u);
+  EXPECT_EQ(version.wait_exit(), 0);
+}
+
+TEST(Cli, UsageErrorsExitTwoWithOneLine) {
+  for (const std::vector<std::string>& a :
+       std::vector<std::vector<std::string>>{{"--bogus"}, {"-p", "99999"}, {"-t", "0"}, {"-p"},
+                                            {"--idle-timeout", "-1"}, {"a", "b"}}) {
+    ChildServer c(a);
+    const int status = c.wait_exit();
+    const std::string err = c.read_stderr();
+    EXPECT_EQ(status, 2) << a[0];
+    EXPECT_EQ(std::count(err.begin(), err.end(), '\n'), 1) << err;
+    EXPECT_EQ(err.rfind("httpower: ", 0), 0u) << err;
+  }
+}
+
+TEST(Cli, RuntimeErrorsExitOne) {
+  ChildServer missing({"/nonexistent/root/dir", "-p", "0"});
+  EXPECT_EQ(missing.wait_exit(), 1);
+  const std::string err = missing.read_stderr();
+  EXPECT_EQ(std::count(err.begin(), err.end(), '\n'), 1) << err;
+  TempDir root;
+  ChildServer first(args(root.path()));
+  auto port = first.wait_ready();
+  ASSERT_TRUE(port);
+  ChildServer second({root.path(), "-p", std::to_string(*port), "--quiet"});
+  EXPECT_EQ(second.wait_exit(), 1) << "port in use";
+  const std::string err2 = second.read_stderr();
+  EXPECT_NE(err2.find("cannot listen"), std::string::npos) << err2;
+  first.signal(SIGINT);
+  EXPECT_EQ(first.wait_exit(), 0);
+}
+
+TEST(Cli, StartupLineNamesAbsoluteRootRealPortAndWorkers) {
+  TempDir root;
+  ChildServer c(args(root.path(), {"-t", "3"}));
+  std::string line;
+  auto port = c.wait_ready(&line);
+  ASSERT_TRUE(port);
+  EXPECT_NE(*port, 0);
+  const std::string abs = std::filesystem::canonical(root.path()).string();
+  EXPECT_EQ(line, "httpower: serving " + abs + " on http://127.0.0.1:" + std::to_string(*port) +
+                      "/ (3 workers)");
+  c.signal(SIGTERM);
+  EXPECT_EQ(c.wait_exit(), 0);
+  Listener probe;
+  try {
+    probe = open_listener("::1", 0, 1);
+  } catch (const StartupError&) {
+    GTEST_SKIP() << "::1 unavailable";
+  }
+  ChildServer v6(args(root.path(), {"-b", "::1"}));
+  std::string line6;
+  ASSERT_TRUE(v6.wait_ready(&line6));
+  EXPECT_NE(line6.find(" on http://[::1]:"), std::string::npos) << line6;
+  v6.signal(SIGINT);
+  EXPECT_EQ(v6.wait_exit(), 0);
+}
+
+TEST(Shutdown, S3_SigintWhileIdleExitsZeroAndClosesTheListener) {
+  TempDir root;
+  root.write("a.txt", "A\n");
+  ChildServer c(args(root.path()));
+  auto port = c.wait_ready();
+  ASSERT_TRUE(port);
+  Client idle("127.0.0.1", *port);
+  ASSERT_TRUE(idle.send_all(get_request("/a.txt")));
+  ASSERT_TRUE(idle.read_response());
+  c.signal(SIGINT);
+  EXPECT_EQ(c.wait_exit(5s), 0);
+  EXPECT_TRUE(idle.read_to_eof()) << "idle keep-alive connection: orderly close";
+  EXPECT_TRUE(connect_refused(*port));
+}
+
+// C2: each download under way when the signal arrives completes (within the drain deadline),
+// and then the connection is closed in order.
+TEST(Shutdown, C2_SigintWithDownloadsInFlightLetsThemComplete) {
+  TempDir root;
+  const std::size_t size = static_cast<std::size_t>(scaled(16, 4)) << 20;
+  const std::string content = random_bytes(size, 3);
+  root.write("big.bin", content);
+  ChildServer c(args(root.path(), {"-t", "2", "--drain-timeout", "30"}));
+  auto port = c.wait_ready();
+  ASSERT_TRUE(port);
+  constexpr int kClients = 3;
+  std::vector<Client> clients;
+  for (int i = 0; i < kClients; ++i) {
+    clients.emplace_back();
+    ASSERT_TRUE(clients.back().connect_to("127.0.0.1", *port, 60s, 16 * 1024));
+    ASSERT_TRUE(clients.back().send_all(get_request("/big.bin")));
+    ASSERT_GT(clients.back().fill(1024), 0);  // the response is under way
+  }
+  c.signal(SIGINT);
+  for (Client& k : clients) {
+    auto r = k.read_response();
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 200);
+    EXPECT_TRUE(r->body == content) << "download cut short";
+    EXPECT_TRUE(k.read_to_eof()) << "then an orderly close";
+  }
+  EXPECT_EQ(c.wait_exit(10s), 0);
+  EXPECT_TRUE(connect_refused(*port));
+}
+
+// One worker, a queue of one, many clients at once: the acceptor is pushed into a blocking
+// push and connections wait in the kernel backlog when the signal arrives. Every client gets
+// a complete response or an orderly close (never a reset, never a partial response).
+TEST(Shutdown, C2_SigintUnderLoadWithOneWorkerAndQueueOfOne) {
+  TempDir root;
+  const std::string content = random_bytes(256 * 1024, 5);
+  root.write("f.bin", content);
+  ChildServer c(args(root.path(), {"-t", "1", "-q", "1", "--drain-timeout", "20"}));
+  auto port = c.wait_ready();
+  ASSERT_TRUE(port);
+  const int n = scaled(40, 8);
+  std::vector<Client> clients(static_cast<std::size_t>(n));
+  for (Client& k : clients) {
+    ASSERT_TRUE(k.connect_to("127.0.0.1", *port, 30s, 8 * 1024));
+    ASSERT_TRUE(k.send_all(get_request("/f.bin")));
+  }
+  c.signal(SIGINT);  // nobody has read anything yet
+  int complete = 0, orderly = 0;
+  for (Client& k : clients) {
+    auto r = k.read_response();
+    if (r) {
+      EXPECT_EQ(r->status, 200);
+      EXPECT_TRUE(r->body == content);
+      ++complete;
+      EXPECT_TRUE(k.read_to_eof());
+    } else {
+      EXPECT_TRUE(k.buffered().empty()) << "partial response";
+      EXPECT_EQ(k.last_errno(), 0) << "reset or watchdog: " << std::strerror(k.last_errno());
+      ++orderly;
+    }
+  }
+  EXPECT_EQ(complete + orderly, n);
+  EXPECT_GT(complete, 0);
+  EXPECT_EQ(c.wait_exit(10s), 0);
+  EXPECT_TRUE(connect_refused(*port));
+}
+
+TEST(Shutdown, S2_SecondSigintStopsAtOnceWithStatus130) {
+  TempDir root;
+  UniqueFd fd(::open(root.file("huge.bin").c_str(), O_CREAT | O_WRONLY | O_CLOEXEC, 0644));
+  ASSERT_EQ(ftruncate(fd.get(), 256 << 20), 0);
+  fd.reset();
+  ChildServer c(args(root.path(), {"--drain-timeout", "120", "--send-timeout", "120"}));
+  auto port = c.wait_ready();
+  ASSERT_TRUE(port);
+  Client stalled;
+  ASSERT_TRUE(stalled.connect_to("127.0.0.1", *port, 30s, 4096));
+  ASSERT_TRUE(stalled.send_all(get_request("/huge.bin")));
+  ASSERT_GT(stalled.fill(1024), 0);
+  c.signal(SIGINT);  // the download never ends: the drain would wait 120 s
+  // The first signal must have been taken before the second counts as "second": the idle
+  // connection below is closed by the drain, which tells us the server is draining.
+  Client idle("127.0.0.1", *port);
+  ASSERT_TRUE(idle.send_all(get_request("/")));
+  (void)idle.read_response();
+  c.signal(SIGINT);
+  EXPECT_EQ(c.wait_exit(5s), Server::kForcedExitStatus);
+  EXPECT_TRUE(connect_refused(*port));
+}
+
+TEST(Shutdown, SigtermDuringSlowDrainEndsAtTheDrainDeadline) {
+  TempDir root;
+  UniqueFd fd(::open(root.file("huge.bin").c_str(), O_CREAT | O_WRONLY | O_CLOEXEC, 0644));
+  ASSERT_EQ(ftruncate(fd.get(), 256 << 20), 0);
+  fd.reset();
+  ChildServer c(args(root.path(), {"--drain-timeout", "0.5", "--send-timeout", "120"}));
+  auto port = c.wait_ready();
+  ASSERT_TRUE(port);
+  Client stalled;
+  ASSERT_TRUE(stalled.connect_to("127.0.0.1", *port, 30s, 4096));
+  ASSERT_TRUE(stalled.send_all(get_request("/huge.bin")));
+  ASSERT_GT(stalled.fill(1024), 0);
+  c.signal(SIGTERM);
+  EXPECT_EQ(c.wait_exit(5s), 0) << "the drain deadline ends the drain; exit 0";
+  EXPECT_TRUE(connect_refused(*port));
+}
+
+// EMFILE: the listener survives, the acceptor does not spin, and service resumes once
+// descriptors are free again.
+TEST(Shutdown, DescriptorExhaustionNeitherSpinsNorLosesTheListener) {
+  TempDir root;
+  root.write("a.txt", "A\n");
+  // Enough for the server's own descriptors plus a handful of connections.
+  ChildServer c(args(root.path(), {"-t", "1", "--header-timeout", "60"}), true, 24);
+  auto port = c.wait_ready();
+  ASSERT_TRUE(port);
+  std::vector<Client> hogs;
+  for (int i = 0; i < 30; ++i) {
+    hogs.emplace_back();
+    ASSERT_TRUE(hogs.back().connect_to("127.0.0.1", *port, 10s));
+  }
+  const double cpu0 = cpu_seconds(c.pid());
+  // Some were accepted (they stay idle), the rest hit EMFILE: the server takes one of those
+  // with its spare descriptor and closes it, then waits for a close event (1 s cap) before
+  // the next attempt. Wait for the first such orderly close (watchdog 10 s).
+  std::vector<pollfd> fds;
+  for (Client& h : hogs) fds.push_back({h.fd(), POLLIN, 0});
+  ASSERT_GT(::poll(fds.data(), fds.size(), 10'000), 0) << "no connection refused with EMFILE";
+  int closed_by_server = 0;
+  for (std::size_t i = 0; i < fds.size(); ++i) {
+    if (fds[i].revents & POLLIN) {
+      hogs[i].set_deadline(2s);
+      if (hogs[i].fill() == 0) ++closed_by_server;
+    }
+  }
+  EXPECT_GE(closed_by_server, 1);
+  const double cpu1 = cpu_seconds(c.pid());
+  EXPECT_LT(cpu1 - cpu0, 0.5) << "acceptor spinning on EMFILE";
+  hogs.clear();  // free the descriptors
+  Client k("127.0.0.1", *port, 10s);
+  ASSERT_TRUE(k.send_all(get_request("/a.txt")));
+  auto r = k.read_response();
+  ASSERT_TRUE(r) << "no service after descriptors were freed";
+  EXPECT_EQ(r->body, "A\n");
+  c.signal(SIGINT);
+  EXPECT_EQ(c.wait_exit(5s), 0);
+}
+
+}  // namespace
+}  // namespace httpower::test
