@@ -217,6 +217,11 @@ std::size_t clamp_limit(std::size_t v) {
 
 }  // namespace
 
+namespace {
+constexpr char kRootPathStorage[] = "/";
+}  // namespace
+const std::string_view RequestParser::kRootPath{kRootPathStorage, 1};
+
 RequestParser::RequestParser(ParserLimits limits) noexcept : limits_(limits) {
   limits_.max_request_line = clamp_limit(limits_.max_request_line);
   limits_.max_header_bytes = clamp_limit(limits_.max_header_bytes);

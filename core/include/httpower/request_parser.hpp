@@ -180,7 +180,9 @@ class RequestParser : private detail::RequestParserState {
   static constexpr std::size_t kMinLimit = 64;
   static constexpr std::size_t kMaxHeadBytes = 65535;  // offsets are 16 bit
   static constexpr std::size_t kMaxHeaderFields = 128;
-  static constexpr std::string_view kRootPath = "/";  // path of "http://host" (see above)
+  // The path of "http://host" (see above). One object, defined in request_parser.cpp, so
+  // its address identifies it in every translation unit (a constexpr literal may not).
+  static const std::string_view kRootPath;
 
   explicit RequestParser(ParserLimits limits = {}) noexcept;
 
