@@ -281,6 +281,7 @@ TEST(BoundedQueue, Q6_TimedOperationsSucceedWhenTheOtherSideActs) {
 // ---------------------------------------------------------------- Q4: close()
 
 TEST(BoundedQueue, Q4_PushAfterCloseRefusedAndItemNotMovedFrom) {
+  Watchdog watchdog(30s);  // a closed queue must answer at once, never wait
   BoundedQueue<std::unique_ptr<int>> q(2);
   ASSERT_EQ(q.push(std::make_unique<int>(1)), QueueStatus::kOk);
   q.close();
@@ -299,6 +300,7 @@ TEST(BoundedQueue, Q4_PushAfterCloseRefusedAndItemNotMovedFrom) {
 // "CLOSED: return kClosed at once, whatever the space": a full closed queue says kClosed,
 // not kFull or kTimeout.
 TEST(BoundedQueue, Q4_PushOnFullClosedQueueSaysClosed) {
+  Watchdog watchdog(30s);  // a closed queue must answer at once, never wait
   BoundedQueue<int> q(1);
   ASSERT_EQ(q.push(1), QueueStatus::kOk);
   q.close();
@@ -309,6 +311,7 @@ TEST(BoundedQueue, Q4_PushOnFullClosedQueueSaysClosed) {
 }
 
 TEST(BoundedQueue, Q4_PopDrainsAfterCloseThenReportsClosed) {
+  Watchdog watchdog(30s);  // a closed queue must answer at once, never wait
   BoundedQueue<int> q(4);
   for (int i = 1; i <= 4; ++i) ASSERT_EQ(q.push(int{i}), QueueStatus::kOk);
   q.close();
@@ -330,6 +333,7 @@ TEST(BoundedQueue, Q4_PopDrainsAfterCloseThenReportsClosed) {
 }
 
 TEST(BoundedQueue, Q4_CloseIsIdempotent) {
+  Watchdog watchdog(30s);  // a closed queue must answer at once, never wait
   BoundedQueue<int> q(2);
   ASSERT_EQ(q.push(1), QueueStatus::kOk);
   EXPECT_FALSE(q.closed());

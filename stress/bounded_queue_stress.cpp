@@ -257,7 +257,7 @@ int main() {
       {1, 1, 1, 0}, {2, 2, 1, 0}, {4, 4, 1, 0}, {3, 3, 2, 1}, {4, 2, 3, 0},
       {2, 4, 3, 1}, {1, 4, 8, 0}, {4, 1, 8, 1}, {3, 3, 64, 0}, {4, 4, 5, 1},
   };
-  const auto per_producer = static_cast<std::uint32_t>(std::max(10.0, 6000 * scale));
+  const auto per_producer = static_cast<std::uint32_t>(std::max(10.0, 10000 * scale));
   std::uint64_t ops = 0;
   int rounds = 0;
   for (const Shape& shape : kShapes) {
