@@ -52,7 +52,7 @@ rows=(
   "connection_lifecycle|K3 W1 cap2 R2|-DK=3 -DW=1 -DCAP=2 -DR=2|pass"
   "connection_lifecycle|K2 W1 cap1 R2 timeouts|-DK=2 -DW=1 -DCAP=1 -DR=2 -DTIMEOUTS=1|pass"
   "connection_lifecycle|K2 W2 cap1 R2 timeouts drain-deadline|-DK=2 -DW=2 -DCAP=1 -DR=2 -DTIMEOUTS=1 -DDRAIN_DEADLINE=1|pass"
-  "connection_lifecycle|K3 W2 cap1 R1 timeouts drain-deadline|-DK=3 -DW=2 -DCAP=1 -DR=1 -DTIMEOUTS=1 -DDRAIN_DEADLINE=1|pass"
+  "connection_lifecycle|K3 W1 cap1 R1 timeouts drain-deadline|-DK=3 -DW=1 -DCAP=1 -DR=1 -DTIMEOUTS=1 -DDRAIN_DEADLINE=1|pass"
   "connection_lifecycle|no cycle: K2 W2 cap1 R2 timeouts|-DK=2 -DW=2 -DCAP=1 -DR=2 -DTIMEOUTS=1|np"
   "connection_lifecycle|bug PARK_WITHOUT_REARM K2 W1 R2|-DPARK_WITHOUT_REARM -DK=2 -DW=1 -DR=2|fail"
   "connection_lifecycle|bug PARK_WITHOUT_REARM K2 W1 R2 timeouts|-DPARK_WITHOUT_REARM -DK=2 -DW=1 -DR=2 -DTIMEOUTS=1|fail"

@@ -91,7 +91,7 @@ bool arrived[KMAX];           /* a complete request is received (socket or buffe
                                  not yet answered completely */
 bool sending[KMAX];           /* its response is under way (Connection::sending) */
 bool close_after[KMAX];       /* Connection::close_after, decided when planning */
-byte served[KMAX];            /* Connection::requests: responses planned */
+bool read_tried[KMAX];        /* Connection::read_attempted: a worker has read it */
 byte reqs_left[KMAX] = R;     /* requests the client will still send; 0 = it closed (EOF) */
 byte connected;               /* clients 0..connected-1 have connected (listen backlog) */
 byte next;                    /* the acceptor accepted 0..next-1 */
@@ -154,8 +154,8 @@ inline park(c, why) {
     assert(owner[c] == me);
     if
     :: p_stopping -> refused = 1
-    :: !p_stopping && p_draining && why == KREAD && served[c] > 0 && !arrived[c] ->
-       refused = 2                /* idle keep-alive while draining */
+    :: !p_stopping && p_draining && why == KREAD && read_tried[c] && !arrived[c] ->
+       refused = 2                /* idle (read, nothing buffered) while draining */
     :: else ->                    /* not stopping, not idle-while-draining */
        transfer(c, me, POL);
        p_parked[c] = true;
@@ -268,12 +268,13 @@ proctype worker(byte w) {
            fi
         :: d_step { !sending[c] && arrived[c] ->                  /* parse: handle_request */
              assert(owner[c] == me);
-             served[c]++;
+             read_tried[c] = true;
              close_after[c] = draining || reqs_left[c] == 0;      /* Connection: close */
              sending[c] = true }
         :: atomic { !sending[c] && !arrived[c] && reqs_left[c] == 0 -> assert(owner[c] == me) };
            close_conn(c, false); break                            /* recv: EOF */
-        :: atomic { !sending[c] && !arrived[c] && reqs_left[c] > 0 -> assert(owner[c] == me) };
+        :: atomic { !sending[c] && !arrived[c] && reqs_left[c] > 0 ->
+             assert(owner[c] == me); read_tried[c] = true };
            park(c, KREAD); break                                  /* recv: EAGAIN */
         od
      fi;
@@ -342,16 +343,16 @@ proctype poller() {
   :: on_deadline(0)
   :: on_deadline(1)
   :: on_deadline(2)
-  :: atomic {                             /* draining_ && !drain_done_: close idle keep-alive */
+  :: atomic {                             /* draining_ && !drain_done_: close idle ones */
        !plock && p_draining && !p_drain_done -> p_drain_done = true;
        k = 0;
        do
        :: k < K ->
           if
 #ifdef SWEEP_CLOSES_BUSY
-          :: p_parked[k] && p_reason[k] == KREAD && served[k] > 0 ->
+          :: p_parked[k] && p_reason[k] == KREAD && read_tried[k] ->
 #else
-          :: p_parked[k] && p_reason[k] == KREAD && served[k] > 0 && !arrived[k] ->
+          :: p_parked[k] && p_reason[k] == KREAD && read_tried[k] && !arrived[k] ->
 #endif
              assert(owner[k] == POL);
              p_parked[k] = false; p_armed[k] = false;
