@@ -6,6 +6,8 @@
 #include <rapidcheck.h>
 #include <rapidcheck/gtest.h>
 
+#include "support/rc_scale.hpp"
+
 #include <string>
 #include <vector>
 

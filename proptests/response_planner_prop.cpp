@@ -8,6 +8,8 @@
 #include <rapidcheck.h>
 #include <rapidcheck/gtest.h>
 
+#include "support/rc_scale.hpp"
+
 #include <optional>
 #include <string>
 #include <vector>

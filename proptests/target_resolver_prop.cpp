@@ -5,6 +5,8 @@
 #include <rapidcheck.h>
 #include <rapidcheck/gtest.h>
 
+#include "support/rc_scale.hpp"
+
 #include <algorithm>
 #include <string>
 #include <vector>
