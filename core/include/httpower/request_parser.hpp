@@ -4,8 +4,9 @@
 //
 // Contract
 // --------
-// * Resumable and incremental, in the style of nginx's ngx_http_parse_request_line: an enum
-//   state and a byte loop. `buffer` is everything received so far for the current request:
+// * Resumable and incremental, in the style of nginx's ngx_http_parse_request_line and
+//   picohttpparser: an enum state and byte loops, one label per state, so a call resumes
+//   where the last one stopped. `buffer` is everything received so far for the current request:
 //   the same bytes from the same start on every call, possibly grown (it may live at a
 //   different address each call: the parser keeps offsets, never pointers). The parser
 //   remembers how far it has validated and never rescans those bytes.
@@ -24,9 +25,10 @@
 // Policies (RFC 9112 section numbers; each has a test in core/request_parser_test.cpp)
 // ---------------------------------------------------------------------------------
 // * Line ends (§2.2): CRLF, or a bare LF (accepted, as §2.2 allows). A bare CR (CR not
-//   followed by LF) anywhere is 400. The head ends at the first empty line, whichever of
-//   CRLF or LF ends it; there is no other framing decision, so mixing cannot split a message
-//   two ways.
+//   followed by LF) anywhere is 400. An LF always ends a line (an LF "inside" a value ends
+//   it, and the next line is parsed as a field line). The head ends at the first empty
+//   line, whichever of CRLF or LF ends it; there is no other framing decision, so mixing
+//   cannot split a message two ways.
 // * Empty lines (CRLF or LF) before the request line are ignored (§2.2); they count towards
 //   max_header_bytes and `consumed`.
 // * Method: a token; a token longer than 7 octets (the longest method we know) is 501. Known
@@ -42,6 +44,8 @@
 //   414; a head (leading empty lines + request line + fields + final empty line) longer than
 //   max_header_bytes is 431; more than max_headers fields (or more than slots.size()) is 431.
 //   Limits are clamped to [kMinLimit, kMaxHeadBytes] and max_headers to kMaxHeaderFields.
+//   Each limit is decided at the first byte index past it (never at a read boundary), and
+//   when both are reached by the same byte of the request line, 414 wins over 431.
 // * Field lines (§5): whitespace before the colon, obs-fold, and whitespace between the
 //   start line and the first field are 400. A field value may hold VCHAR, obs-text, SP and
 //   HTAB; NUL, CR, LF, DEL and other CTLs in it are 400. Leading/trailing OWS is trimmed.
