@@ -30,9 +30,17 @@ std::uint32_t events_for(ParkReason why) {
 // An idle connection: closed at once when draining (DESIGN.md shutdown step 2). A worker has
 // read it and found no byte of a request. Connections taken from the listen backlog during
 // the drain were never read: they stay until their request arrives (or a deadline).
+// A request that arrived after the worker's last read is not idle: it is answered (with
+// "Connection: close"), and closing over unread bytes would reset the connection anyway. One
+// MSG_PEEK per candidate, only while draining.
 bool idle_keep_alive(const Connection& c, ParkReason why) {
-  return why == ParkReason::kRead && c.read_attempted && c.buffered() == 0 &&
-         c.discard_remaining == 0;
+  if (why != ParkReason::kRead || !c.read_attempted || c.buffered() != 0 ||
+      c.discard_remaining != 0) {
+    return false;
+  }
+  char byte;
+  const ssize_t n = ::recv(c.fd.get(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+  return n <= 0;  // nothing pending (EAGAIN), or EOF / error: close
 }
 
 }  // namespace

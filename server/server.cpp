@@ -146,6 +146,9 @@ int Server::run() {
   // close), then close the listener: new connects are refused.
   drain_backlog();
   listener_.fd.reset();
+  // The drain is not over before this point: connections taken from the backlog above count.
+  listener_closed_.store(true);
+  notify(stop_fd_.get());
   supervisor_.join();
   started_ = false;
   return forced_.load() ? kForcedExitStatus : 0;
@@ -301,7 +304,7 @@ void Server::supervise() {
   notify(accept_fd_.get());
   poller_->begin_drain();
   const Clock::time_point deadline = Clock::now() + config_.drain_timeout;
-  while (live_.load() > 0 && stop_requests_.load() < 2) {
+  while ((live_.load() > 0 || !listener_closed_.load()) && stop_requests_.load() < 2) {
     const auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - Clock::now());
     if (left.count() <= 0) break;
     (void)wait_supervisor_event(static_cast<int>(std::min<long long>(left.count(), 60'000)));

@@ -114,6 +114,7 @@ class Server {
   std::atomic<std::size_t> live_{0};
   std::atomic<bool> acceptor_waiting_{false};
   std::atomic<bool> draining_{false};
+  std::atomic<bool> listener_closed_{false};  // the acceptor is done (backlog drained)
   std::atomic<bool> aborting_{false};
   std::atomic<unsigned> stop_requests_{0};
   std::atomic<bool> forced_{false};
