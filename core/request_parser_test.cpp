@@ -731,7 +731,7 @@ TEST(RequestParserRandom, P1_P4_RandomMutationsOfCorpusCasesObeyTheLaws) {
   std::printf("RequestParserRandom seed=%u (rerun with HTTPOWER_SEED=%u)\n", seed, seed);
   std::mt19937 rng(seed);
   const auto cases = load_corpus();
-  const std::string alphabet = std::string("\r\n :\t,;/\0\x7f\x80GETHOST", 20) + "aZ09-";
+  const std::string alphabet = std::string("\r\n :\t,;/\0\x7f\x80GETHOST", 18) + "aZ09-";
   const int iterations = std::max(50, static_cast<int>(400 * scale));
   for (int it = 0; it < iterations; ++it) {
     std::string in = cases[rng() % cases.size()].input;
