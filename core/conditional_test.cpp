@@ -28,6 +28,8 @@ struct Case {
   Precondition expected;
 };
 
+void PrintTo(const Case& c, std::ostream* os) { *os << c.name; }
+
 class Preconditions : public testing::TestWithParam<Case> {};
 
 TEST_P(Preconditions, FollowRfc9110Section13_2_2) {
@@ -115,6 +117,7 @@ struct IfRangeCase {
   std::int64_t now;
   bool holds;
 };
+void PrintTo(const IfRangeCase& c, std::ostream* os) { *os << c.name; }
 class IfRange : public testing::TestWithParam<IfRangeCase> {};
 TEST_P(IfRange, FollowsRfc9110Section13_1_5) {
   const IfRangeCase& c = GetParam();

@@ -22,6 +22,7 @@ struct Good {
   const char* text;
   std::int64_t t;
 };
+void PrintTo(const Good& c, std::ostream* os) { *os << c.text; }
 class HttpDateGood : public testing::TestWithParam<Good> {};
 TEST_P(HttpDateGood, Parses) {
   EXPECT_EQ(parse_http_date(GetParam().text, kNow2026), GetParam().t) << GetParam().text;

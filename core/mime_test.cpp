@@ -10,6 +10,7 @@ struct Case {
   const char* path;
   const char* type;
 };
+void PrintTo(const Case& c, std::ostream* os) { *os << c.path; }
 class MimeTable : public testing::TestWithParam<Case> {};
 TEST_P(MimeTable, MapsExtension) {
   EXPECT_EQ(mime_type_for_path(GetParam().path), GetParam().type) << GetParam().path;

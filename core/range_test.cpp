@@ -17,6 +17,8 @@ struct Case {
   std::vector<ByteRange> ranges;  // for kPartial
 };
 
+void PrintTo(const Case& c, std::ostream* os) { *os << '"' << c.value << "\" size " << c.size; }
+
 class RangeTable : public testing::TestWithParam<Case> {};
 
 std::string show(RangeOutcome o) {
@@ -99,7 +101,7 @@ INSTANTIATE_TEST_SUITE_P(
         Case{"bytes=20-29,0-9", 100, RangeOutcome::kFull, {}},
         Case{"bytes=0-,0-,0-", 100, RangeOutcome::kFull, {}},
         Case{"bytes=-50,0-10", 100, RangeOutcome::kFull, {}},
-        Case{"bytes=0-" + std::string(), kMax, RangeOutcome::kPartial, {{0, kMax - 1}}}));
+        Case{"bytes=0-", kMax, RangeOutcome::kPartial, {{0, kMax - 1}}}));
 
 std::string many(std::size_t n) {
   std::string v = "bytes=";

@@ -233,6 +233,9 @@ struct StatusCase {
   FileKind kind;
   int status;
 };
+void PrintTo(const StatusCase& c, std::ostream* os) {
+  *os << c.path << " kind " << static_cast<int>(c.kind) << " -> " << c.status;
+}
 class FileStatus : public testing::TestWithParam<StatusCase> {};
 TEST_P(FileStatus, MapsFileFactsToStatus) {
   const StatusCase& c = GetParam();

@@ -16,6 +16,8 @@ struct Ok {
   bool trailing_slash;
 };
 
+void PrintTo(const Ok& c, std::ostream* os) { *os << testing::PrintToString(std::string(c.in)); }
+
 class ResolveOk : public testing::TestWithParam<Ok> {};
 
 TEST_P(ResolveOk, T1_NormalizesToRelativePath) {
@@ -54,6 +56,8 @@ struct Bad {
   std::string_view in;
   TargetError error;
 };
+
+void PrintTo(const Bad& c, std::ostream* os) { *os << testing::PrintToString(std::string(c.in)); }
 
 class ResolveBad : public testing::TestWithParam<Bad> {};
 
