@@ -471,6 +471,22 @@ TEST_F(Serve, AccessLogOneCombinedLinePerResponse) {
   EXPECT_NE(lines[1].find("\"GET /missing HTTP/1.1\" 404 "), std::string::npos) << lines[1];
 }
 
+TEST_F(Serve, C3_ClientCloseReleasesTheConnection) {
+  auto& s = start();
+  const int n = scaled(20, 4);
+  for (int i = 0; i < n; ++i) {
+    Client c = s.client();
+    ASSERT_TRUE(c.send_all(get_request("/notes.txt")));
+    ASSERT_TRUE(c.read_response());
+    if (i % 2 == 1) {
+      ASSERT_TRUE(c.send_all("GET /notes"));  // closes mid-request
+    }
+  }  // each client closes here: the server must notice the EOF and close its side
+  EXPECT_TRUE(s.server().wait_open_connections_at_most(0, TestClock::now() + 5s))
+      << s.server().open_connections() << " connections still open";
+  EXPECT_EQ(s.server().stats().closed, static_cast<std::uint64_t>(n));
+}
+
 TEST_F(Serve, GracefulStopInProcessReturnsZeroAndClosesEverything) {
   auto& s = start();
   Client idle = s.client();

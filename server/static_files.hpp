@@ -38,6 +38,8 @@ class FileRoot {
 
   [[nodiscard]] const std::string& absolute_path() const noexcept { return abs_; }
   [[nodiscard]] int fd() const noexcept { return root_.get(); }
+  // Tests: behave as on a kernel without openat2 (the O_NOFOLLOW component walk).
+  void use_component_walk_for_testing() noexcept { have_openat2_.store(false); }
 
  private:
   OpenedFile open_walk(const char* rel) const;  // the ENOSYS fallback
