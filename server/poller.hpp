@@ -10,8 +10,8 @@
 // the instant epoll is armed still finds the connection parked, and the worker has already
 // let go of it. One-shot arming means one readiness event hands the connection to exactly
 // one thread. A park does not write the wake-up eventfd unless its deadline is earlier than
-// the poller's planned wake-up (rare: deadlines are now + a constant), so the usual park
-// costs one epoll_ctl.
+// the poller's planned wake-up, which is never more than 500 ms away: with timeouts of
+// seconds, a park costs one epoll_ctl and nothing else.
 //
 // The poller never holds its lock while pushing into the queue (a blocking push), so workers
 // can always park while the poller waits for queue space: workers never wait on the poller,
