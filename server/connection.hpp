@@ -38,7 +38,8 @@ struct Connection {
   char peer[48] = {};  // numeric client address for the access log
 
   // Input: bytes [in_begin, in_end) of in are received and not yet consumed.
-  std::unique_ptr<char[]> in = std::make_unique<char[]>(kInputCapacity);
+  // Not zero-filled: only [in_begin, in_end) is ever read (saves a 20 KiB memset per accept).
+  std::unique_ptr<char[]> in = std::make_unique_for_overwrite<char[]>(kInputCapacity);
   std::size_t in_begin = 0;
   std::size_t in_end = 0;
   bool maybe_readable = true;           // the last read filled the buffer / fresh readiness
