@@ -148,6 +148,10 @@ std::string format_program(const Program& p) {
 
 enum Phase : int { kRunning, kInBlockingPush, kInBlockingPop, kDone };
 
+// A history of at most 24 tiny operations that makes no progress for this long, while it is not
+// in a legal stall, has lost a wake-up.
+constexpr auto kNoProgressLimit = 20s;
+
 // Each thread's records, under its own mutex. Both timestamps of an operation are taken with
 // that mutex held, so a snapshot taken with every recorder locked is a consistent cut.
 struct Recorder {
@@ -264,7 +268,10 @@ class HistoryRun {
     std::uint64_t seen = 0;
     bool closed_by_harness = false;
     for (;;) {
-      progress_cv_.wait(lock, [&] { return version_ != seen; });
+      if (!progress_cv_.wait_for(lock, kNoProgressLimit, [&] { return version_ != seen; })) {
+        lock.unlock();
+        report_no_progress();  // does not return
+      }
       seen = version_;
       const bool all_done = std::all_of(phases_.begin(), phases_.end(), [](const auto& ph) {
         return ph.load(std::memory_order_acquire) == kDone;
@@ -278,6 +285,17 @@ class HistoryRun {
         lock.lock();
       }
     }
+  }
+
+  // Threads are blocked although the queue would let one of them go on (a lost wake-up,
+  // Q6): they can never be joined, so print what happened and abort.
+  [[noreturn]] void report_no_progress() {
+    std::fprintf(stderr,
+                 "Q6: no operation completed for %llds although the queue could serve a "
+                 "blocked thread (lost wake-up?)\nprogram:\n%shistory so far:\n%s",
+                 static_cast<long long>(kNoProgressLimit.count()), format_program(program_).c_str(),
+                 format_history(snapshot()).c_str());
+    std::abort();
   }
 
   History snapshot() {

@@ -2,7 +2,8 @@
 // (threads, capacity, which push/pop forms), half of them with close() called while traffic
 // runs. Self-checking; exits non-zero on any violation and prints one summary line.
 //
-//   Q1  HTTPOWER_DEEP_CHECKS: every return path asserts the full validity predicate.
+//   Q1  HTTPOWER_DEEP_CHECKS: every return path asserts the full validity predicate; after
+//       each accepted push, size() must not exceed the capacity the round asked for.
 //   Q2  each consumer sees each producer's values in increasing sequence order.
 //   Q3  exact per-value counters: every value a push accepted (kOk) is popped exactly once;
 //       a value whose push was refused (kClosed) is never popped, and the producer still
@@ -163,6 +164,7 @@ class Round {
       g_progress.fetch_add(1, std::memory_order_relaxed);
       if (st == QueueStatus::kOk) {
         accepted_[index(static_cast<std::uint32_t>(p), s)] = 1;  // only this thread writes
+        if (queue_.size() > shape_.capacity) fail("Q1: size() above the capacity asked for");
         continue;
       }
       if (st != QueueStatus::kClosed) fail("push returned " + std::string(to_string(st)));

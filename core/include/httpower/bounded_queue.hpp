@@ -39,9 +39,10 @@
 //   Q5 close() wakes every blocked thread.   Q6 no lost wake-up, no deadlock.
 //   Q7 no data race.                         Q8 linearizable against a sequential FIFO.
 // check_invariants() (and the always-on HTTPOWER_QUEUE_ASSERT on every return path) checks
-// the state predicate behind Q1: head_ < capacity_, count_ <= capacity_, waiter counts
-// bounded; with HTTPOWER_DEEP_CHECKS defined it also checks that exactly the slots
-// [head_, head_ + count_) hold values.
+// the state predicate behind Q1: capacity_ >= 1, head_ < capacity_, count_ <= capacity_ (the
+// waiter counts have no useful bound, so valid() does not look at them); with
+// HTTPOWER_DEEP_CHECKS defined it also checks that exactly the slots [head_, head_ + count_)
+// hold values.
 
 #include <chrono>
 #include <cstddef>
