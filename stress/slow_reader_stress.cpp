@@ -1,0 +1,184 @@
+// slow_reader_stress: clients with a small receive buffer (SO_RCVBUF 4 KiB) request a large
+// sparse file (64 MiB of zeros) and read it at a few KB/s for kSlowPhase, then stop reading;
+// the server runs with --send-timeout 1 (child process, -t 2). Checks:
+//   - while the slow readers hold their downloads, other clients (keep-alive and new
+//     connections; small pre-read files and a 200 KiB sendfile file; LoadClient validates
+//     every byte) are served, each request within kLatencyBound;
+//   - the send timeout closes every slow reader: the server's fd count returns to its
+//     baseline within send timeout + kMargin after the readers stop, although the readers'
+//     sockets are still open; each reader then reads at full speed what was in flight and
+//     must see EOF (or a reset) before the announced Content-Length: a cut, never a
+//     complete-looking body; every byte it got is the file's (zero) bytes;
+//   - C3 fd baseline, RSS reported.
+// The server cannot tell a slow reader from a stalled one until its socket send buffer
+// stops draining, so a slow reader may be cut already while it still reads (counted).
+#include "load_client.hpp"
+#include "stress_common.hpp"
+
+namespace {
+
+using namespace httpower::stress;
+
+constexpr const char* kName = "slow_reader_stress";
+constexpr int kReaders = 24;
+constexpr std::uint64_t kLarge = 64ull << 20;
+constexpr auto kSlowPhase = 2500ms;
+constexpr auto kMargin = 4000ms;
+constexpr double kLatencyBoundMs = 2000;
+
+struct Reader {
+  int fd = -1;
+  std::string head;
+  std::uint64_t body = 0;
+  bool nonzero = false;
+  bool closed = false;  // EOF or reset seen
+  bool closed_while_slow = false;
+};
+
+// Reads what is available (up to max bytes); records EOF/reset.
+void read_some(Reader& r, std::size_t max) {
+  char buf[65536];
+  while (max > 0 && !r.closed) {
+    const ssize_t n = ::recv(r.fd, buf, std::min(max, sizeof buf), MSG_DONTWAIT);
+    if (n > 0) {
+      max -= static_cast<std::size_t>(n);
+      std::size_t i = 0;
+      if (r.head.find("\r\n\r\n") == std::string::npos) {
+        const std::size_t before = r.head.size();
+        r.head.append(buf, static_cast<std::size_t>(n));
+        const std::size_t end = r.head.find("\r\n\r\n");
+        if (end == std::string::npos) continue;
+        i = end + 4 - before;
+        r.head.resize(end + 4);
+      }
+      for (; i < static_cast<std::size_t>(n); ++i) {
+        if (buf[i] != 0) r.nonzero = true;
+        ++r.body;
+      }
+      continue;
+    }
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return;
+    r.closed = true;
+  }
+}
+
+}  // namespace
+
+int main() {
+  Watchdog watchdog(kName, 240s);
+  Failures failures(kName);
+  Summary sum{kName};
+  const std::uint64_t s = seed(kName);
+  DocRoot root;
+  const std::string small = root.write_random("small.bin", 3000, static_cast<std::uint32_t>(s));
+  const std::string medium = root.write_random("medium.bin", 200 * 1024, static_cast<std::uint32_t>(s >> 32));
+  root.write_sparse("large.bin", kLarge);
+  ChildServer server({root.path(), "-p", "0", "-t", "2", "--quiet", "--send-timeout", "1"});
+  if (!server.wait_ready()) {
+    std::fprintf(stderr, "%s: server did not start\n", kName);
+    return 1;
+  }
+  const int fd_idle = fd_count(server.pid());
+  if (fetch(server.port(), "GET /medium.bin HTTP/1.1\r\nHost: x\r\n\r\n").empty()) failures.add("warm-up request failed");
+  wait_until(Clock::now() + 5s, [&] { return fd_count(server.pid()) <= fd_idle; });
+  sum.fds_before = fd_count(server.pid());
+  sum.rss_before = rss_kb(server.pid());
+
+  const int n = scaled(kReaders, 4);
+  std::vector<Reader> readers(static_cast<std::size_t>(n));
+  const std::string get_large = "GET /large.bin HTTP/1.1\r\nHost: stress\r\n\r\n";
+  for (Reader& r : readers) {
+    int err = 0;
+    r.fd = start_connect("127.0.0.1", server.port(), 4096, &err);
+    pollfd p{r.fd, POLLOUT, 0};
+    if (r.fd < 0 || ::poll(&p, 1, 5000) != 1 ||
+        ::send(r.fd, get_large.data(), get_large.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(get_large.size())) {
+      failures.add("slow reader could not connect and send its request");
+    }
+  }
+
+  std::atomic<bool> stop{false};
+  LoadResult normal[2];
+  std::vector<std::thread> clients;
+  for (int k = 0; k < 2; ++k) {
+    clients.emplace_back([&, k] {
+      LoadOptions o;
+      o.port = server.port();
+      o.connections = 2;
+      o.requests = 1'000'000;  // bounded by the stop flag and the deadline
+      o.per_connection = k == 0 ? 50 : 1;
+      o.deadline = Clock::now() + 120s;
+      o.stop = &stop;
+      o.seed = s + static_cast<std::uint64_t>(k);
+      o.gen = [&small, &medium, k](std::mt19937_64& rng, std::uint64_t) {
+        Request r;
+        const bool big = rng() % 4 == 0;
+        r.bytes = std::string("GET ") + (big ? "/medium.bin" : "/small.bin") + " HTTP/1.1\r\nHost: stress\r\n" +
+                  (k == 1 ? "Connection: close\r\n" : "") + "\r\n";
+        r.expect.check_body = true;
+        r.expect.body = big ? medium : small;
+        r.expect.expect_close = k == 1;
+        return r;
+      };
+      normal[k] = LoadClient(o).run();
+    });
+  }
+
+  // Slow phase: each reader takes 512 bytes every 50 ms (10 KB/s).
+  const auto slow_end = Clock::now() + kSlowPhase;
+  while (Clock::now() < slow_end) {
+    for (Reader& r : readers) {
+      if (r.fd >= 0 && !r.closed) {
+        read_some(r, 512);
+        if (r.closed) r.closed_while_slow = true;
+      }
+    }
+    ::poll(nullptr, 0, 50);  // pacing of a deliberately slow client
+  }
+  stop.store(true);
+  for (auto& t : clients) t.join();
+
+  // Readers stall now (their sockets stay open, unread). The send timeout must close them.
+  const auto stalled = Clock::now();
+  const bool closed = wait_until(stalled + 1000ms + kMargin, [&] { return fd_count(server.pid()) <= sum.fds_before; });
+  const double close_s = std::chrono::duration<double>(Clock::now() - stalled).count();
+  if (!closed) failures.add("send timeout: server still holds %d fds (baseline %d) %.1f s after the readers stalled",
+                            fd_count(server.pid()), sum.fds_before, close_s);
+  int cut_while_slow = 0;
+  for (Reader& r : readers) {
+    const auto deadline = Clock::now() + 10s;
+    while (!r.closed && Clock::now() < deadline) {
+      pollfd p{r.fd, POLLIN, 0};
+      ::poll(&p, 1, 100);
+      read_some(r, 1 << 30);
+    }
+    if (!r.closed) failures.add("slow reader saw no EOF/reset after the server closed it");
+    if (r.head.rfind("HTTP/1.1 200 ", 0) != 0) failures.add("slow reader: no 200 head");
+    if (r.body >= kLarge) failures.add("slow reader got the whole body: the send timeout never fired");
+    if (r.nonzero) failures.add("slow reader got bytes that are not the file's");
+    cut_while_slow += r.closed_while_slow ? 1 : 0;
+    ::close(r.fd);
+  }
+
+  double max_latency = 0;
+  for (const LoadResult& r : normal) {
+    sum.requests += r.complete;
+    max_latency = std::max(max_latency, r.max_latency_ms);
+    if (r.failures != 0) failures.add("normal client: %llu violations, first: %s", static_cast<unsigned long long>(r.failures), r.first_error.c_str());
+    if (r.complete != r.started) failures.add("normal client: %llu started, %llu complete", static_cast<unsigned long long>(r.started), static_cast<unsigned long long>(r.complete));
+    if (r.complete == 0) failures.add("normal client served nothing while slow readers downloaded");
+  }
+  if (max_latency > kLatencyBoundMs) failures.add("a normal request took %.0f ms (bound %.0f)", max_latency, kLatencyBoundMs);
+  const bool back = wait_until(Clock::now() + 10s, [&] { return fd_count(server.pid()) <= sum.fds_before; });
+  sum.fds_after = fd_count(server.pid());
+  sum.rss_after = rss_kb(server.pid());
+  if (!back) failures.add("C3: server fd count %d, baseline %d", sum.fds_after, sum.fds_before);
+  server.signal(SIGTERM);
+  if (const int st = server.wait_exit(30s); st != 0) failures.add("exit status %d after SIGTERM", st);
+  sum.failures = failures.count();
+  char extra[200];
+  std::snprintf(extra, sizeof extra, "slow_readers=%d closed_after_stall_s=%.1f cut_while_reading=%d normal_max_latency_ms=%.1f",
+                n, close_s, cut_while_slow, max_latency);
+  sum.extra = extra;
+  return sum.print();
+}

@@ -1,0 +1,193 @@
+// slowloris_stress: many connections dribble a request head one byte per 100 ms against a
+// server with --header-timeout 1 (child process, -t 2). Checks:
+//   - every dribbler is cut off (EOF or reset) no earlier than the header timeout and no
+//     later than timeout + kMargin after its connect (the head is never complete: it is
+//     longer than 1 s of dribbling);
+//   - meanwhile a normal client (keep-alive and new-connection requests, LoadClient, every
+//     response validated) is served, each request within kLatencyBound (a correctness bound:
+//     slow clients must not pin workers);
+//   - C3: the server's fd count returns to its baseline; RSS reported.
+// Scale: kDribblers * scale dribblers per round, kRounds rounds.
+#include "load_client.hpp"
+#include "stress_common.hpp"
+
+namespace {
+
+using namespace httpower::stress;
+
+constexpr const char* kName = "slowloris_stress";
+constexpr int kDribblers = 300;
+constexpr int kRounds = 2;
+constexpr auto kTick = 100ms;
+constexpr auto kTimeout = 1000ms;  // --header-timeout 1
+constexpr auto kMargin = 2000ms;   // poller granularity (500 ms) + scheduling under sanitizers
+constexpr double kLatencyBoundMs = 2000;
+
+struct Dribbler {
+  int fd = -1;
+  Clock::time_point connected;
+  std::size_t sent = 0;
+  bool cut = false;
+  Clock::time_point cut_at;
+  std::size_t response_bytes = 0;
+};
+
+int connect_blocking(std::uint16_t port) {
+  int err = 0;
+  const int fd = start_connect("127.0.0.1", port, 0, &err);
+  if (fd < 0) return -1;
+  pollfd p{fd, POLLOUT, 0};
+  if (::poll(&p, 1, 5000) != 1) {
+    ::close(fd);
+    return -1;
+  }
+  socklen_t len = sizeof err;
+  getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len);
+  if (err != 0) {
+    ::close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+// One round: n dribblers until each is cut or the round's deadline. Returns violations.
+void dribble_round(std::uint16_t port, int n, Failures& f) {
+  std::string head = "GET /small.bin HTTP/1.1\r\nHost: stress\r\nX-Slow: ";
+  head += std::string(200, 'a');  // 250 bytes at 10 bytes/s: never complete before the cut
+  std::vector<Dribbler> d(static_cast<std::size_t>(n));
+  for (auto& x : d) {
+    x.fd = connect_blocking(port);
+    x.connected = Clock::now();
+    if (x.fd < 0) f.add("dribbler connect failed");
+  }
+  const auto round_deadline = Clock::now() + kTimeout + kMargin + 2s;
+  auto next_tick = Clock::now();
+  std::vector<pollfd> pfds;
+  for (;;) {
+    const auto now = Clock::now();
+    int alive = 0;
+    if (now >= next_tick) {
+      for (auto& x : d) {
+        if (x.fd < 0 || x.cut) continue;
+        if (x.sent < head.size()) {
+          const ssize_t r = ::send(x.fd, head.data() + x.sent, 1, MSG_NOSIGNAL | MSG_DONTWAIT);
+          if (r == 1) {
+            ++x.sent;
+          } else if (r < 0 && errno != EAGAIN) {
+            x.cut = true;
+            x.cut_at = now;
+          }
+        }
+      }
+      next_tick += kTick;
+    }
+    pfds.clear();
+    for (auto& x : d) {
+      if (x.fd >= 0 && !x.cut) {
+        pfds.push_back({x.fd, POLLIN | POLLRDHUP, 0});
+        ++alive;
+      }
+    }
+    if (alive == 0 || now >= round_deadline) break;
+    const auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(next_tick - Clock::now());
+    ::poll(pfds.data(), pfds.size(), static_cast<int>(std::max<long long>(wait.count(), 0)));
+    for (const pollfd& p : pfds) {
+      if (p.revents == 0) continue;
+      for (auto& x : d) {
+        if (x.fd != p.fd) continue;
+        char buf[4096];
+        ssize_t r;
+        while ((r = ::recv(x.fd, buf, sizeof buf, MSG_DONTWAIT)) > 0) x.response_bytes += static_cast<std::size_t>(r);
+        if (r == 0 || (r < 0 && errno != EAGAIN)) {
+          x.cut = true;
+          x.cut_at = Clock::now();
+        }
+      }
+    }
+  }
+  for (auto& x : d) {
+    if (x.fd < 0) continue;
+    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(x.cut_at - x.connected).count();
+    if (!x.cut) {
+      f.add("dribbler not cut off within header timeout + %lld ms (%zu bytes sent)",
+            static_cast<long long>(kMargin.count()), x.sent);
+    } else if (x.cut_at - x.connected > kTimeout + kMargin) {
+      f.add("dribbler cut after %lld ms (timeout 1000 + margin %lld)", static_cast<long long>(ms),
+            static_cast<long long>(kMargin.count()));
+    } else if (x.cut_at - x.connected < kTimeout - 50ms) {
+      f.add("dribbler cut after %lld ms, before the header timeout", static_cast<long long>(ms));
+    }
+    ::close(x.fd);
+  }
+}
+
+}  // namespace
+
+int main() {
+  Watchdog watchdog(kName, 240s);
+  Failures failures(kName);
+  Summary sum{kName};
+  const std::uint64_t s = seed(kName);
+  DocRoot root;
+  const std::string small = root.write_random("small.bin", 3000, static_cast<std::uint32_t>(s));
+  ChildServer server({root.path(), "-p", "0", "-t", "2", "--quiet", "--header-timeout", "1"});
+  if (!server.wait_ready()) {
+    std::fprintf(stderr, "%s: server did not start\n", kName);
+    return 1;
+  }
+  const int fd_idle = fd_count(server.pid());  // no connection yet
+  if (fetch(server.port(), "GET /small.bin HTTP/1.1\r\nHost: x\r\n\r\n").empty()) failures.add("warm-up request failed");
+  wait_until(Clock::now() + 5s, [&] { return fd_count(server.pid()) <= fd_idle; });
+  sum.fds_before = fd_count(server.pid());
+  sum.rss_before = rss_kb(server.pid());
+
+  const int n = scaled(kDribblers, 20);
+  std::atomic<bool> stop{false};
+  LoadResult normal[2];
+  std::vector<std::thread> clients;
+  for (int k = 0; k < 2; ++k) {
+    clients.emplace_back([&, k] {
+      LoadOptions o;
+      o.port = server.port();
+      o.connections = 2;
+      o.requests = 1'000'000;  // bounded by the stop flag and the deadline
+      o.per_connection = k == 0 ? 50 : 1;
+      o.deadline = Clock::now() + 120s;
+      o.stop = &stop;
+      o.seed = s + static_cast<std::uint64_t>(k);
+      o.gen = [&small, k](std::mt19937_64&, std::uint64_t) {
+        Request r;
+        r.bytes = std::string("GET /small.bin HTTP/1.1\r\nHost: stress\r\n") + (k == 1 ? "Connection: close\r\n" : "") + "\r\n";
+        r.expect.check_body = true;
+        r.expect.body = small;
+        r.expect.expect_close = k == 1;
+        return r;
+      };
+      normal[k] = LoadClient(o).run();
+    });
+  }
+  for (int round = 0; round < kRounds; ++round) dribble_round(server.port(), n, failures);
+  stop.store(true);
+  for (auto& t : clients) t.join();
+  double max_latency = 0;
+  for (const LoadResult& r : normal) {
+    sum.requests += r.complete;
+    max_latency = std::max(max_latency, r.max_latency_ms);
+    if (r.failures != 0) failures.add("normal client: %llu violations, first: %s", static_cast<unsigned long long>(r.failures), r.first_error.c_str());
+    if (r.complete != r.started) failures.add("normal client: %llu started, %llu complete", static_cast<unsigned long long>(r.started), static_cast<unsigned long long>(r.complete));
+    if (r.complete == 0) failures.add("normal client served nothing while dribblers were connected");
+  }
+  if (max_latency > kLatencyBoundMs) failures.add("a normal request took %.0f ms (bound %.0f)", max_latency, kLatencyBoundMs);
+
+  const bool back = wait_until(Clock::now() + 10s, [&] { return fd_count(server.pid()) <= sum.fds_before; });
+  sum.fds_after = fd_count(server.pid());
+  sum.rss_after = rss_kb(server.pid());
+  if (!back) failures.add("C3: server fd count %d, baseline %d", sum.fds_after, sum.fds_before);
+  server.signal(SIGTERM);
+  if (const int st = server.wait_exit(30s); st != 0) failures.add("exit status %d after SIGTERM", st);
+  sum.failures = failures.count();
+  char extra[160];
+  std::snprintf(extra, sizeof extra, "dribblers=%dx%d normal_max_latency_ms=%.1f", n, kRounds, max_latency);
+  sum.extra = extra;
+  return sum.print();
+}
