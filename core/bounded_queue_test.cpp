@@ -610,6 +610,7 @@ TEST(BoundedQueue, Q3_EveryItemPushedIsPoppedOnce) {
         ASSERT_EQ(r.item->value, popped++);
       }
       ASSERT_LE(Counted::live.load(), 3 + 1);  // the queue plus, at most, one refused item
+      ASSERT_TRUE(q.check_invariants());
     }
     q.close();
     for (;;) {
@@ -618,6 +619,7 @@ TEST(BoundedQueue, Q3_EveryItemPushedIsPoppedOnce) {
       ASSERT_EQ(r.item->value, popped++);
     }
     EXPECT_EQ(popped, pushed);
+    EXPECT_TRUE(q.check_invariants());
   }
   EXPECT_EQ(Counted::live.load(), 0);
 }

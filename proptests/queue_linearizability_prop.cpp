@@ -287,12 +287,14 @@ class HistoryRun {
     }
   }
 
-  // Threads are blocked although the queue would let one of them go on (a lost wake-up,
-  // Q6): they can never be joined, so print what happened and abort.
+  // Threads are blocked although the queue would let one of them go on (a lost wake-up, Q6,
+  // or a close() that woke nobody, Q5): they can never be joined, so print what happened and
+  // abort.
   [[noreturn]] void report_no_progress() {
     std::fprintf(stderr,
-                 "Q6: no operation completed for %llds although the queue could serve a "
-                 "blocked thread (lost wake-up?)\nprogram:\n%shistory so far:\n%s",
+                 "Q5/Q6: no operation completed for %llds although the queue could serve a "
+                 "blocked thread (lost wake-up, or a close() that woke nobody?)\nprogram:\n"
+                 "%shistory so far:\n%s",
                  static_cast<long long>(kNoProgressLimit.count()), format_program(program_).c_str(),
                  format_history(snapshot()).c_str());
     std::abort();
