@@ -72,6 +72,9 @@ struct LoadOptions {
   bool hold = false;                 // keep connections open after their last request
   const std::atomic<bool>* stop = nullptr;                // stop starting requests
   const std::atomic<std::int64_t>* signal_at = nullptr;  // shutdown mode (ns, steady clock)
+  // Shutdown mode: an EOF before any response byte to a request sent before the signal is
+  // a violation too (docs/server.md: "every request already received is answered").
+  bool strict_shutdown = false;
   std::uint64_t seed = 1;
   Generator gen;
 };
@@ -238,7 +241,8 @@ class LoadClient {
   };
 
   bool stopped() const { return o_.stop != nullptr && o_.stop->load(); }
-  bool can_start() const { return !stopped() && r_.started < o_.requests; }
+  // After a refused connect during shutdown the listener is gone: start nothing more.
+  bool can_start() const { return !stopped() && !refused_ && r_.started < o_.requests; }
   bool strict(const Conn& c) const {
     if (o_.signal_at == nullptr) return true;
     const std::int64_t s = o_.signal_at->load();
@@ -268,7 +272,8 @@ class LoadClient {
         if (err == ECONNREFUSED && signalled()) {
           ++r_.late;
           ++r_.started;  // the request this connection was for is given up
-          continue;
+          refused_ = true;
+          return any;
         }
         ++r_.failures;
         if (r_.first_error.empty()) r_.first_error = std::string("connect: ") + std::strerror(err);
@@ -321,6 +326,7 @@ class LoadClient {
         if (err == ECONNREFUSED && signalled()) {
           ++r_.late;
           ++r_.started;
+          refused_ = true;
         } else {
           fail(c, "connect: %s", std::strerror(err));
         }
@@ -421,7 +427,7 @@ class LoadClient {
           fail(c, "%s after %zu bytes of a response (truncated)", err ? std::strerror(err) : "EOF", c.in.size());
         } else if (c.st == St::kSending || !strict(c)) {
           ++r_.late;  // the request was not fully sent before the signal
-        } else if (err == 0 && o_.signal_at != nullptr) {
+        } else if (err == 0 && o_.signal_at != nullptr && !o_.strict_shutdown) {
           ++r_.unanswered_eof;  // orderly close of a received request during shutdown
         } else {
           fail(c, "%s before any response byte to a request sent in full", err ? std::strerror(err) : "EOF");
@@ -507,6 +513,7 @@ class LoadClient {
   LoadResult r_;
   int ep_ = -1;
   int active_ = 0;
+  bool refused_ = false;
   std::vector<std::unique_ptr<Conn>> conns_;
 };
 
