@@ -284,6 +284,18 @@ TEST_F(Serve, SmugglingNoSecondResponseEverAppears) {
     EXPECT_EQ(count_occurrences(c.buffered(), "HTTP/1.1 "), k.responses) << k.name << "\n" << c.buffered();
     EXPECT_EQ(c.buffered().find("plain text"), std::string::npos) << k.name;
   }
+  {  // Expect: 100-continue with a body: answered, then closed (the body may never come).
+    Client e = s.client();
+    ASSERT_TRUE(e.send_all("POST /notes.txt HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n"
+                           "Expect: 100-continue\r\n\r\n"));
+    auto r = e.read_response();
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 405);
+    EXPECT_EQ(r->field("connection"), "close");
+    ASSERT_TRUE(e.send_all(inner));
+    EXPECT_TRUE(e.read_to_eof() || e.last_errno() == ECONNRESET);
+    EXPECT_EQ(e.buffered().find("plain text"), std::string::npos);
+  }
   // A discarded Content-Length body keeps the connection and the next request is answered.
   Client c = s.client();
   ASSERT_TRUE(c.send_all("GET /empty.txt HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello" + inner));

@@ -449,6 +449,9 @@ void Server::handle_request(Worker& w, Connection& c, const RequestHead& head,
       discard = head.content_length;
     }
   }
+  // Expect: 100-continue: we answer without a 100, so the client may never send the body we
+  // would be waiting to discard (RFC 9110 §10.1.1): close instead of guessing.
+  if (head.body != BodyFraming::kNone && !field(head, "expect").empty()) closing = true;
   if (config_.max_requests != 0 && c.requests + 1 >= config_.max_requests) closing = true;
   PlanContext ctx;
   ctx.now = std::time(nullptr);
