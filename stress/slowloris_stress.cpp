@@ -51,7 +51,7 @@ int connect_blocking(std::uint16_t port) {
 }
 
 // One round: n dribblers until each is cut or the round's deadline. Returns violations.
-void dribble_round(std::uint16_t port, int n, Failures& f) {
+void dribble_round(std::uint16_t port, int n, Failures& f, long long& min_cut_ms, long long& max_cut_ms) {
   std::string head = "GET /small.bin HTTP/1.1\r\nHost: stress\r\nX-Slow: ";
   head += std::string(200, 'a');  // 250 bytes at 10 bytes/s: never complete before the cut
   std::vector<Dribbler> d(static_cast<std::size_t>(n));
@@ -108,6 +108,10 @@ void dribble_round(std::uint16_t port, int n, Failures& f) {
   for (auto& x : d) {
     if (x.fd < 0) continue;
     const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(x.cut_at - x.connected).count();
+    if (x.cut) {
+      min_cut_ms = std::min<long long>(min_cut_ms, ms);
+      max_cut_ms = std::max<long long>(max_cut_ms, ms);
+    }
     if (!x.cut) {
       f.add("dribbler not cut off within header timeout + %lld ms (%zu bytes sent)",
             static_cast<long long>(kMargin.count()), x.sent);
@@ -166,7 +170,8 @@ int main() {
       normal[k] = LoadClient(o).run();
     });
   }
-  for (int round = 0; round < kRounds; ++round) dribble_round(server.port(), n, failures);
+  long long min_cut_ms = 1'000'000, max_cut_ms = 0;
+  for (int round = 0; round < kRounds; ++round) dribble_round(server.port(), n, failures, min_cut_ms, max_cut_ms);
   stop.store(true);
   for (auto& t : clients) t.join();
   double max_latency = 0;
@@ -187,7 +192,8 @@ int main() {
   if (const int st = server.wait_exit(30s); st != 0) failures.add("exit status %d after SIGTERM", st);
   sum.failures = failures.count();
   char extra[160];
-  std::snprintf(extra, sizeof extra, "dribblers=%dx%d normal_max_latency_ms=%.1f", n, kRounds, max_latency);
+  std::snprintf(extra, sizeof extra, "dribblers=%dx%d cut_after_ms=%lld..%lld normal_max_latency_ms=%.1f", n, kRounds,
+                min_cut_ms, max_cut_ms, max_latency);
   sum.extra = extra;
   return sum.print();
 }
