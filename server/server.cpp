@@ -522,12 +522,22 @@ void Server::handle_parse_error(Worker& w, Connection& c, const ParseResult& r) 
 void Server::plan_get(Worker& w, Connection& c, const RequestHead& head,
                       const ResolvedTarget& t, const PlanContext& ctx) {
   OpenedFile f = root_->open(t.path, w.path_scratch);
+  if (f.resource_error()) {  // EMFILE & co: the file may exist; 503 (closes), never 404
+    plan_error(head, 503, ctx, c.plan);
+    prepare_body(c, UniqueFd());
+    return;
+  }
   if (f.facts.kind == FileKind::kDirectory && t.trailing_slash) {
     std::string shown = "/";
     shown += t.path;
     if (!t.path.empty()) shown += '/';
     const ResolvedTarget index = with_index_file(t, w.target_buf);
     OpenedFile idx = root_->open(index.path, w.path_scratch);
+    if (idx.resource_error()) {
+      plan_error(head, 503, ctx, c.plan);
+      prepare_body(c, UniqueFd());
+      return;
+    }
     if (idx.facts.kind == FileKind::kRegular) {
       plan_response(head, index, idx.facts, ctx, c.plan);
       prepare_body(c, std::move(idx.fd));

@@ -270,5 +270,42 @@ TEST(Shutdown, DescriptorExhaustionNeitherSpinsNorLosesTheListener) {
   EXPECT_EQ(c.wait_exit(5s), 0);
 }
 
+// Out of descriptors, an existing file is never "404 Not Found": the open fails with
+// EMFILE, which is the server's problem, not the file's (503, and the connection closes).
+TEST(Shutdown, DescriptorExhaustionAnswers503NotFound404) {
+  TempDir root;
+  root.write("a.txt", "A\n");
+  ChildServer c(args(root.path(), {"-t", "1", "--header-timeout", "60"}), true, 24);
+  auto port = c.wait_ready();
+  ASSERT_TRUE(port);
+  std::vector<Client> held;
+  int served = 0, unavailable = 0, closed = 0, not_found = 0;
+  // Each answered connection stays open and holds one of the server's descriptors; stop at
+  // the first sign of exhaustion (a 503, or a connection closed unanswered by the spare-fd
+  // accept).
+  for (int i = 0; i < 30 && unavailable == 0 && closed == 0; ++i) {
+    held.emplace_back("127.0.0.1", *port, 5s);
+    ASSERT_TRUE(held.back().send_all(get_request("/a.txt")));
+    auto r = held.back().read_response();
+    if (!r) {
+      ++closed;
+    } else if (r->status == 200) {
+      ++served;
+    } else if (r->status == 503) {
+      ++unavailable;
+      EXPECT_EQ(r->field("connection"), "close");
+    } else {
+      ++not_found;
+      ADD_FAILURE() << "status " << r->status << " at the descriptor limit";
+    }
+  }
+  EXPECT_EQ(not_found, 0);
+  EXPECT_GT(served, 0);
+  EXPECT_EQ(unavailable + closed, 1) << "exhaustion was never reached";
+  held.clear();
+  c.signal(SIGINT);
+  EXPECT_EQ(c.wait_exit(5s), 0);
+}
+
 }  // namespace
 }  // namespace httpower::test

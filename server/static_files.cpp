@@ -59,6 +59,10 @@ OpenedFile facts_of(UniqueFd fd) {
 
 }  // namespace
 
+bool OpenedFile::resource_error() const noexcept {
+  return error == EMFILE || error == ENFILE || error == ENOMEM || error == ENOBUFS;
+}
+
 FileRoot::FileRoot(const std::string& root) {
   root_.reset(::open(root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (!root_) {
@@ -81,6 +85,7 @@ OpenedFile FileRoot::open(std::string_view rel, std::string& scratch) const {
     if (fd >= 0) return facts_of(UniqueFd(static_cast<int>(fd)));
     if (errno != ENOSYS) {
       OpenedFile f;
+      f.error = errno;
       f.facts.kind = kind_for_errno(errno);
       return f;
     }
@@ -103,6 +108,7 @@ OpenedFile FileRoot::open_walk(const char* rel) const {
     UniqueFd next(openat(at, comp.c_str(), flags));
     if (!next) {
       OpenedFile f;
+      f.error = errno;
       f.facts.kind = kind_for_errno(errno);
       return f;
     }

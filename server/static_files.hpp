@@ -12,7 +12,8 @@
 //   - Files are opened O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY, then fstat'ed: only
 //     regular files and directories are usable; a FIFO, socket or device is 403 at once
 //     (O_NONBLOCK: opening a FIFO never blocks a worker).
-//   - EACCES / EPERM -> 403. ENOENT / ENOTDIR / ENAMETOOLONG -> 404.
+//   - EACCES / EPERM -> 403. ENOENT / ENOTDIR / ENAMETOOLONG -> 404. EMFILE / ENFILE /
+//     ENOMEM (the server is out of resources, not the file) -> 503, see resource_error().
 
 #include <atomic>
 #include <string>
@@ -26,6 +27,9 @@ namespace httpower {
 struct OpenedFile {
   UniqueFd fd;      // open iff facts.kind is kRegular or kDirectory
   FileFacts facts;
+  int error = 0;    // the errno of a failed open (0 on success)
+  // Out of descriptors or memory: the file may well exist; the answer is 503, never 404.
+  [[nodiscard]] bool resource_error() const noexcept;
 };
 
 class FileRoot {
