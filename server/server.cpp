@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <linux/filter.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
@@ -201,6 +202,12 @@ void Server::handle_fd_exhaustion() {
 
 void Server::drain_backlog() {
   if (!listener_.fd) return;
+  // First make the listener drop every new SYN (a socket filter that accepts nothing): then
+  // no handshake can complete between the last accept below and the close, where the kernel
+  // would reset it. A dropped SYN is retried by the client after ~1 s and then refused.
+  sock_filter drop_all = BPF_STMT(BPF_RET | BPF_K, 0);
+  sock_fprog prog{1, &drop_all};
+  (void)setsockopt(listener_.fd.get(), SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof prog);
   for (int i = 0; i < kBacklogDrainMax; ++i) {
     const int fd = accept4(listener_.fd.get(), nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (fd < 0) {
