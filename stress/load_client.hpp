@@ -275,6 +275,7 @@ class LoadClient {
           refused_ = true;
           return any;
         }
+        ++r_.started;
         ++r_.failures;
         if (r_.first_error.empty()) r_.first_error = std::string("connect: ") + std::strerror(err);
         return any;
@@ -323,9 +324,11 @@ class LoadClient {
       socklen_t len = sizeof err;
       getsockopt(c.fd, SOL_SOCKET, SO_ERROR, &err, &len);
       if (err != 0) {
-        if (err == ECONNREFUSED && signalled()) {
+        ++r_.started;  // the request this connection was for ends here, in one class
+        if ((err == ECONNREFUSED || err == ECONNRESET) && signalled()) {
+          // The listener closed: a handshake still in its queue is refused or reset. No
+          // byte of a request was sent, so nothing is owed.
           ++r_.late;
-          ++r_.started;
           refused_ = true;
         } else {
           fail(c, "connect: %s", std::strerror(err));
