@@ -4,7 +4,7 @@
 set -euo pipefail
 
 pkgs=(
-  build-essential cmake ninja-build g++ clang clang-14 libclang-rt-14-dev lld
+  build-essential cmake ninja-build ccache g++ clang clang-14 libclang-rt-14-dev lld
   libgtest-dev libgmock-dev googletest librapidcheck-dev libbenchmark-dev
   libconcurrentqueue-dev libhttp-parser-dev
   spin

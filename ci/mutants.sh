@@ -17,6 +17,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
+source ci/env.sh
 filter=${1:-*}
 check_timeout=${HTTPOWER_MUTANT_CHECK_TIMEOUT:-120}
 export HTTPOWER_TEST_SCALE=${HTTPOWER_TEST_SCALE:-0.3}

@@ -3,6 +3,7 @@
 # The single definition of a matrix cell, used by .ci/run and .github/workflows/ci.yml.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source ci/env.sh
 preset=${1:?usage: ci/preset.sh PRESET}
 ci/install-deps.sh >/dev/null
 run=()

@@ -3,5 +3,6 @@
 # default preset (g++, RelWithDebInfo, -Werror). ctest fails if no test ran.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source ci/env.sh
 ci/install-deps.sh
 cmake --workflow --preset default
