@@ -245,6 +245,19 @@ TEST(BoundedQueue, TimedOperationsSucceedAtOnceWhenPossible) {
   EXPECT_TRUE(q.check_invariants());
 }
 
+// Regression: push_for/pop_for computed now + timeout, a signed overflow (UB, caught by
+// UBSan in the asan preset) for timeouts such as hours::max(). They now saturate.
+TEST(BoundedQueue, HugeTimeoutSaturatesInsteadOfOverflowing) {
+  BoundedQueue<int> q(1);
+  EXPECT_EQ(q.push_for(3, std::chrono::hours::max()), QueueStatus::kOk);
+  EXPECT_EQ(q.try_push(4), QueueStatus::kFull);
+  EXPECT_EQ(*q.pop_for(std::chrono::nanoseconds::max()).item, 3);
+  EXPECT_EQ(q.pop_for(std::chrono::hours::min()).status, QueueStatus::kTimeout);  // = try_pop
+  q.close();
+  EXPECT_EQ(q.pop_for(std::chrono::hours::max()).status, QueueStatus::kClosed);
+  EXPECT_TRUE(q.check_invariants());
+}
+
 // A pusher waiting in push_for (deadline far away) gets the slot a pop frees; a popper
 // waiting in pop_for gets the item a push brings.
 TEST(BoundedQueue, Q6_TimedOperationsSucceedWhenTheOtherSideActs) {

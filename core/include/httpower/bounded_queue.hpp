@@ -130,7 +130,7 @@ class BoundedQueue {
 
   template <typename Rep, typename Period>
   [[nodiscard]] QueueStatus push_for(T&& item, std::chrono::duration<Rep, Period> timeout) {
-    return push_until(std::move(item), Clock::now() + timeout);
+    return push_until(std::move(item), deadline_after(timeout));
   }
 
   [[nodiscard]] PopResult<T> pop() EXCLUDES(mu_) {
@@ -163,7 +163,7 @@ class BoundedQueue {
 
   template <typename Rep, typename Period>
   [[nodiscard]] PopResult<T> pop_for(std::chrono::duration<Rep, Period> timeout) {
-    return pop_until(Clock::now() + timeout);
+    return pop_until(deadline_after(timeout));
   }
 
   // Q4/Q5: idempotent; wakes every blocked pusher (they return kClosed) and every blocked
@@ -196,6 +196,19 @@ class BoundedQueue {
   static std::unique_ptr<std::optional<T>[]> make_slots(std::size_t capacity) {
     if (capacity == 0) throw std::invalid_argument("BoundedQueue capacity must be at least 1");
     return std::make_unique<std::optional<T>[]>(capacity);
+  }
+
+  // now + timeout, saturated: a huge timeout (hours::max()) means "no deadline" instead of a
+  // signed overflow; a negative one is a deadline in the past (the try_ behaviour).
+  template <typename Rep, typename Period>
+  static Clock::time_point deadline_after(std::chrono::duration<Rep, Period> timeout) {
+    const Clock::time_point now = Clock::now();
+    if (timeout <= timeout.zero()) return now;
+    const auto room = Clock::time_point::max() - now;
+    if (timeout >= std::chrono::duration_cast<std::chrono::duration<Rep, Period>>(room)) {
+      return Clock::time_point::max();
+    }
+    return now + std::chrono::duration_cast<Clock::duration>(timeout);
   }
 
   // Precondition: closed_ or count_ < capacity_ (the caller's wait loop ended).
