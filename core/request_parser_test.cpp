@@ -48,10 +48,18 @@
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic ignored "-Wmismatched-new-delete"
 #endif
+// clang's ThreadSanitizer runtime is a static archive that defines operator new itself, so
+// the replacement cannot link there; P2 is checked in every other preset.
+#if defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define HTTPOWER_NO_COUNTING_NEW 1
+#endif
+#endif
 namespace {
 std::atomic<long> g_allocations{0};
 }  // namespace
 
+#if !defined(HTTPOWER_NO_COUNTING_NEW)
 void* operator new(std::size_t n) {
   g_allocations.fetch_add(1, std::memory_order_relaxed);
   if (void* p = std::malloc(n == 0 ? 1 : n)) return p;
@@ -66,6 +74,7 @@ void operator delete(void* p) noexcept { std::free(p); }
 void operator delete[](void* p) noexcept { std::free(p); }
 void operator delete(void* p, std::size_t) noexcept { std::free(p); }
 void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
+#endif
 
 namespace httpower {
 namespace {
@@ -394,6 +403,9 @@ TEST(RequestParserCorpus, P1_P3_P4_EveryCaseObeysTheSplitPrefixTrailingAndGuardL
 }
 
 TEST(RequestParserCorpus, P2_ParseNeverAllocates) {
+#if defined(HTTPOWER_NO_COUNTING_NEW)
+  GTEST_SKIP() << "no counting operator new under TSan (see above)";
+#endif
   const auto cases = load_corpus();
   RequestParser parser;
   std::vector<HeaderField> fields(kSlots);
@@ -418,6 +430,9 @@ TEST(RequestParserCorpus, P2_ParseNeverAllocates) {
 }
 
 TEST(RequestParserCorpus, P2_CountingNewCountsAllocations) {
+#if defined(HTTPOWER_NO_COUNTING_NEW)
+  GTEST_SKIP() << "no counting operator new under TSan (see above)";
+#endif
   const long before = g_allocations.load();
   auto* p = new std::string(100, 'x');
   const long after = g_allocations.load();
