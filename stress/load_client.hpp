@@ -2,7 +2,8 @@
 // LoadClient: our own HTTP/1.1 load generator for the stress programs. One thread, one
 // epoll set, non-blocking sockets; N concurrent connections, each carrying up to
 // per_connection requests one after the other (keep-alive), then closing and being replaced
-// (per_connection = 1: a new connection per request). Bounded in count (requests) and time
+// (per_connection = 1: a new connection per request), optionally pipelined (`pipeline`
+// requests written back to back, responses matched in request order: R4). Bounded in count (requests) and time
 // (deadline). Every response is validated: status line, status, header block, Content-Length
 // against the bytes received, the body against the expected bytes, Content-Range, and
 // Connection: close followed by EOF.
@@ -32,6 +33,7 @@
 #include <chrono>
 #include <cstdint>
 #include <cstring>
+#include <deque>
 #include <functional>
 #include <memory>
 #include <random>
@@ -67,6 +69,9 @@ struct LoadOptions {
   int connections = 16;
   std::uint64_t requests = 1000;     // requests started at most (bounded count)
   std::uint64_t per_connection = 100;
+  // Requests written back to back before reading (R4: the responses must come in request
+  // order). Generators for pipelined clients should not close the connection mid-batch.
+  std::uint64_t pipeline = 1;
   Clock::time_point deadline = Clock::now() + 60s;  // bounded time
   int rcvbuf = 0;                    // SO_RCVBUF when > 0
   bool hold = false;                 // keep connections open after their last request
@@ -233,7 +238,7 @@ class LoadClient {
     std::string out;
     std::size_t out_off = 0;
     std::string in;
-    Expect exp;
+    std::deque<Expect> pending;  // the requests sent and not yet answered, in order
     std::uint64_t done = 0;
     Clock::time_point began;
     std::int64_t sent_ns = 0;
@@ -355,11 +360,17 @@ class LoadClient {
       finish(c);
       return;
     }
-    Request req = o_.gen(rng_, c.done);
-    ++r_.started;
-    c.out = std::move(req.bytes);
+    const std::uint64_t batch = std::min({std::max<std::uint64_t>(o_.pipeline, 1), o_.per_connection - c.done,
+                                          o_.requests - r_.started});
+    c.out.clear();
     c.out_off = 0;
-    c.exp = std::move(req.expect);
+    c.pending.clear();
+    for (std::uint64_t i = 0; i < batch; ++i) {
+      Request req = o_.gen(rng_, c.done + i);
+      ++r_.started;
+      c.out += req.bytes;
+      c.pending.push_back(std::move(req.expect));
+    }
     c.in.clear();
     c.got_byte = false;
     c.sent_ns = 0;
@@ -387,7 +398,7 @@ class LoadClient {
       finish(c);
       return;
     }
-    ++r_.sent;
+    r_.sent += c.pending.size();
     c.sent_ns = now_ns();
     c.st = St::kReading;
     set_events(c, EPOLLIN | EPOLLRDHUP);
@@ -425,70 +436,92 @@ class LoadClient {
         ++r_.held_closed;
         break;
       case St::kReading:
-      case St::kSending:
+      case St::kSending: {
+        // Every request still pending ends in the same class (one, unless pipelined).
+        const std::uint64_t k = std::max<std::uint64_t>(c.pending.size(), 1);
         if (c.got_byte) {
           fail(c, "%s after %zu bytes of a response (truncated)", err ? std::strerror(err) : "EOF", c.in.size());
+          r_.failures += k - 1;
         } else if (c.st == St::kSending || !strict(c)) {
-          ++r_.late;  // the request was not fully sent before the signal
+          r_.late += k;  // the request was not fully sent before the signal
         } else if (err == 0 && o_.signal_at != nullptr && !o_.strict_shutdown) {
-          ++r_.unanswered_eof;  // orderly close of a received request during shutdown
+          r_.unanswered_eof += k;  // orderly close of a received request during shutdown
         } else {
           fail(c, "%s before any response byte to a request sent in full", err ? std::strerror(err) : "EOF");
+          r_.failures += k - 1;
         }
         break;
+      }
       default:
         break;
     }
     finish(c);
   }
 
-  // Tries to take one complete response from c.in. Returns false if the connection is done
-  // or waits for more bytes.
+  // Takes the complete responses in c.in, in request order. Returns false if the connection
+  // is done or went on to its next request, true to keep reading.
   bool try_response(Conn& c) {
-    const std::size_t end = c.in.find("\r\n\r\n");
-    if (end == std::string::npos) {
-      if (c.in.size() > 16384) {
-        fail(c, "response head over 16 KiB");
-        finish(c);
+    for (;;) {
+      const std::size_t end = c.in.find("\r\n\r\n");
+      if (end == std::string::npos) {
+        if (c.in.size() > 16384) {
+          fail(c, "response head over 16 KiB");
+          finish(c);
+        }
+        return c.st != St::kDone;
       }
-      return c.st != St::kDone;
+      ResponseHead h;
+      if (!parse_head(c.in, end, h)) {
+        fail(c, "malformed response head: %.80s", c.in.c_str());
+        finish(c);
+        return false;
+      }
+      const Expect& e = c.pending.front();
+      const bool no_body = e.head || h.status == 304 || h.status == 204;
+      if (!no_body && !h.has_length) {
+        fail(c, "status %d without Content-Length", h.status);
+        finish(c);
+        return false;
+      }
+      const std::uint64_t body_len = no_body ? 0 : h.content_length;
+      const std::size_t total = h.head_len + static_cast<std::size_t>(body_len);
+      if (c.in.size() < total) return true;  // more to come
+      if (c.in.size() > total && (c.pending.size() == 1 || h.close)) {
+        fail(c, "%zu bytes beyond Content-Length %llu", c.in.size() - total, static_cast<unsigned long long>(body_len));
+        finish(c);
+        return false;
+      }
+      validate(c, h, std::string_view(c.in).substr(h.head_len, static_cast<std::size_t>(body_len)));
+      const double ms = std::chrono::duration<double, std::milli>(Clock::now() - c.began).count();
+      r_.max_latency_ms = std::max(r_.max_latency_ms, ms);
+      ++c.done;
+      const bool expect_close = e.expect_close;
+      c.pending.pop_front();
+      c.in.erase(0, total);
+      c.got_byte = !c.in.empty();
+      if (h.close) {
+        if (!c.pending.empty()) {
+          if (!strict(c)) {
+            r_.late += c.pending.size();  // the batch was sent after the signal
+          } else {
+            fail(c, "%zu pipelined requests unanswered after a Connection: close response", c.pending.size());
+            r_.failures += c.pending.size() - 1;
+          }
+          c.pending.clear();
+        }
+        c.st = St::kAwaitEof;
+        return true;  // keep reading: EOF must follow
+      }
+      if (expect_close) fail(c, "status %d without Connection: close", h.status);
+      if (c.pending.empty()) {
+        next_request(c);
+        return false;
+      }
     }
-    ResponseHead h;
-    if (!parse_head(c.in, end, h)) {
-      fail(c, "malformed response head: %.80s", c.in.c_str());
-      finish(c);
-      return false;
-    }
-    const bool no_body = c.exp.head || h.status == 304 || h.status == 204;
-    if (!no_body && !h.has_length) {
-      fail(c, "status %d without Content-Length", h.status);
-      finish(c);
-      return false;
-    }
-    const std::uint64_t body_len = no_body ? 0 : h.content_length;
-    if (c.in.size() < h.head_len + body_len) return true;  // more to come
-    if (c.in.size() > h.head_len + body_len) {
-      fail(c, "%zu bytes beyond Content-Length %llu", c.in.size() - h.head_len - body_len,
-           static_cast<unsigned long long>(body_len));
-      finish(c);
-      return false;
-    }
-    validate(c, h, std::string_view(c.in).substr(h.head_len));
-    const double ms = std::chrono::duration<double, std::milli>(Clock::now() - c.began).count();
-    r_.max_latency_ms = std::max(r_.max_latency_ms, ms);
-    ++c.done;
-    c.in.clear();
-    if (h.close) {
-      c.st = St::kAwaitEof;
-      return true;  // keep reading: EOF must follow
-    }
-    if (c.exp.expect_close) fail(c, "status %d without Connection: close", h.status);
-    next_request(c);
-    return false;
   }
 
   void validate(Conn& c, const ResponseHead& h, std::string_view body) {
-    const Expect& e = c.exp;
+    const Expect& e = c.pending.front();
     if (h.status != e.status) {
       fail(c, "status %d, expected %d", h.status, e.status);
       return;

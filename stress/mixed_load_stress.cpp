@@ -1,7 +1,9 @@
 // mixed_load_stress: at least 200k requests at scale 1 (HTTPOWER_STRESS_SCALE, else
 // HTTPOWER_TEST_SCALE, else 1) against the httpower binary (child, -t 2): one client thread
-// on keep-alive connections (up to 100 requests each) and one opening a new connection per
-// request (Connection: close, so the server closes first and the TIME_WAITs are its own).
+// on keep-alive connections (up to 100 requests each, 60 %), one pipelining batches of 10
+// on keep-alive connections (20 %; responses matched in request order, R4), and one opening
+// a new connection per request (20 %; Connection: close, so the server closes first and
+// the TIME_WAITs are its own).
 // The mix: GET small (pre-read path) and medium (sendfile path) files, HEAD, single ranges
 // (206 + Content-Range), If-None-Match with the file's ETag (304, no body), 404s, malformed
 // requests (400, Connection: close, then EOF). Every response is validated byte for byte
@@ -42,11 +44,16 @@ std::string req(const std::string& method, const std::string& path, const std::s
   return method + " " + path + " HTTP/1.1\r\nHost: stress\r\nUser-Agent: mixed_load\r\n" + extra + "\r\n";
 }
 
-Request make_request(const Site& site, std::mt19937_64& rng, bool new_connection) {
+enum class Shape { kKeepAlive, kPipelined, kNewConnection };
+
+Request make_request(const Site& site, std::mt19937_64& rng, Shape shape) {
+  const bool new_connection = shape == Shape::kNewConnection;
   const std::string close = new_connection ? "Connection: close\r\n" : "";
   Request r;
   r.expect.expect_close = new_connection;
-  const unsigned k = static_cast<unsigned>(rng() % 100);
+  // Pipelined batches carry no malformed request: its 400 closes the connection and the
+  // rest of the batch is (rightly) never answered.
+  const unsigned k = static_cast<unsigned>(rng() % (shape == Shape::kPipelined ? 93 : 100));
   if (k < 30) {
     r.bytes = req("GET", "/small.bin", close);
     r.expect.check_body = true;
@@ -83,18 +90,17 @@ Request make_request(const Site& site, std::mt19937_64& rng, bool new_connection
   return r;
 }
 
-LoadResult drive(const Site& site, std::uint16_t port, std::uint64_t requests, bool new_connection,
+LoadResult drive(const Site& site, std::uint16_t port, std::uint64_t requests, Shape shape,
                  std::uint64_t seed, Clock::time_point deadline) {
   LoadOptions o;
   o.port = port;
-  o.connections = new_connection ? 16 : 32;
+  o.connections = shape == Shape::kNewConnection ? 16 : shape == Shape::kPipelined ? 8 : 32;
   o.requests = requests;
-  o.per_connection = new_connection ? 1 : 100;
+  o.per_connection = shape == Shape::kNewConnection ? 1 : 100;
+  o.pipeline = shape == Shape::kPipelined ? 10 : 1;
   o.deadline = deadline;
   o.seed = seed;
-  o.gen = [&site, new_connection](std::mt19937_64& rng, std::uint64_t) {
-    return make_request(site, rng, new_connection);
-  };
+  o.gen = [&site, shape](std::mt19937_64& rng, std::uint64_t) { return make_request(site, rng, shape); };
   return LoadClient(o).run();
 }
 
@@ -141,8 +147,8 @@ int main() {
   // Warm-up with the same mix: allocator arenas and per-connection buffers reach their
   // working size, so the baseline is the steady state, not the empty process.
   {
-    LoadResult w1 = drive(site, server.port(), 2000, false, s + 1, deadline);
-    LoadResult w2 = drive(site, server.port(), 500, true, s + 2, deadline);
+    LoadResult w1 = drive(site, server.port(), 2000, Shape::kKeepAlive, s + 1, deadline);
+    LoadResult w2 = drive(site, server.port(), 500, Shape::kNewConnection, s + 2, deadline);
     account("warm-up keep-alive", w1, failures, sum);
     account("warm-up new-connection", w2, failures, sum);
   }
@@ -151,11 +157,14 @@ int main() {
   sum.fds_before = fd_count(server.pid());
   sum.rss_before = rss_kb(server.pid());
 
-  LoadResult ka, nc;
-  std::thread t([&] { nc = drive(site, server.port(), total / 5, true, s + 3, deadline); });
-  ka = drive(site, server.port(), total - total / 5, false, s + 4, deadline);
-  t.join();
+  LoadResult ka, pl, nc;
+  std::thread t1([&] { nc = drive(site, server.port(), total / 5, Shape::kNewConnection, s + 3, deadline); });
+  std::thread t2([&] { pl = drive(site, server.port(), total / 5, Shape::kPipelined, s + 5, deadline); });
+  ka = drive(site, server.port(), total - 2 * (total / 5), Shape::kKeepAlive, s + 4, deadline);
+  t1.join();
+  t2.join();
   account("keep-alive", ka, failures, sum);
+  account("pipelined", pl, failures, sum);
   account("new-connection", nc, failures, sum);
 
   // C3: every connection the load opened is closed (the clients closed theirs or saw EOF).
