@@ -193,7 +193,7 @@ void client(std::uint16_t port, const std::string& small, std::uint64_t seed, in
 }  // namespace
 
 int main() {
-  Watchdog watchdog(kName, 240s);
+  Watchdog watchdog(kName, watchdog_limit());
   Failures failures(kName);
   Summary sum{kName};
   const std::uint64_t s = seed(kName);

@@ -327,7 +327,7 @@ std::string part_max_connections(const DocRoot& root, const std::string& body, F
 }  // namespace
 
 int main() {
-  Watchdog watchdog(kName, 240s);
+  Watchdog watchdog(kName, watchdog_limit());
   Failures failures(kName);
   Summary sum{kName};
   const std::uint64_t s = seed(kName);

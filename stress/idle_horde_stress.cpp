@@ -23,7 +23,7 @@ constexpr double kLatencyBoundMs = 2000;
 }  // namespace
 
 int main() {
-  Watchdog watchdog(kName, 300s);
+  Watchdog watchdog(kName, watchdog_limit());
   Failures failures(kName);
   Summary sum{kName};
   const std::uint64_t s = seed(kName);

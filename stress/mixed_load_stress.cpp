@@ -121,7 +121,7 @@ void account(const char* what, const LoadResult& r, Failures& f, Summary& s) {
 }  // namespace
 
 int main() {
-  Watchdog watchdog(kName, 300s);
+  Watchdog watchdog(kName, watchdog_limit());
   Failures failures(kName);
   Summary sum{kName};
   const std::uint64_t s = seed(kName);

@@ -251,7 +251,7 @@ void repro_drain_drops_pipelined_requests(const DocRoot& root, const Site& site,
 }  // namespace
 
 int main() {
-  Watchdog watchdog(kName, 360s);
+  Watchdog watchdog(kName, watchdog_limit());
   Failures failures(kName);
   Summary sum{kName};
   const std::uint64_t s = seed(kName);

@@ -65,7 +65,7 @@ void read_some(Reader& r, std::size_t max) {
 }  // namespace
 
 int main() {
-  Watchdog watchdog(kName, 240s);
+  Watchdog watchdog(kName, watchdog_limit());
   Failures failures(kName);
   Summary sum{kName};
   const std::uint64_t s = seed(kName);

@@ -128,7 +128,7 @@ void dribble_round(std::uint16_t port, int n, Failures& f, long long& min_cut_ms
 }  // namespace
 
 int main() {
-  Watchdog watchdog(kName, 240s);
+  Watchdog watchdog(kName, watchdog_limit());
   Failures failures(kName);
   Summary sum{kName};
   const std::uint64_t s = seed(kName);

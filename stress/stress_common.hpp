@@ -20,6 +20,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -97,6 +98,12 @@ class Failures {
   const char* program_;
   std::atomic<int> n_{0};
 };
+
+// The watchdog limit: base seconds at scale <= 1 (below the ctest TIMEOUT of 300 s set in
+// stress/CMakeLists.txt), growing with larger scales for local full runs.
+inline std::chrono::seconds watchdog_limit(int base_s = 180) {
+  return std::chrono::seconds(static_cast<long long>(base_s * std::max(1.0, scale())));
+}
 
 // Aborts the program (and so the test) when the deadline passes: a hang is a failure.
 class Watchdog {
