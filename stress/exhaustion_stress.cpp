@@ -103,11 +103,10 @@ void finish_part(ChildServer& server, Part& p, Failures& f, const char* part) {
 
 // A: descriptor exhaustion.
 //
-// REGRESSION emfile_answers_404 (found by this program): when openat2 fails with EMFILE or
-// ENFILE, FileRoot maps the errno to kMissing and an existing file is answered "404 Not
-// Found" (cacheable, and false). A 5xx (503 with close, suggested) is acceptable; a 404 is
-// counted as emfile_404 and is a failure when HTTPOWER_STRESS_STRICT_EMFILE=1 (the default
-// once the fix lands; see docs/stress.md).
+// REGRESSION emfile_answers_404 (found by this program, fixed in 03f8aba): when openat2
+// failed with EMFILE or ENFILE, FileRoot mapped the errno to kMissing and an existing file
+// was answered "404 Not Found" (cacheable, and false). Now a 5xx (503, closing) is the
+// answer; a 404 is a failure.
 std::string part_fd_limit(const DocRoot& root, const std::string& body, Failures& f, std::uint64_t& requests, Part& p) {
   ChildServer server({root.path(), "-p", "0", "-t", "2", "--quiet", "--header-timeout", "3"}, kFdLimit);
   if (!server.wait_ready()) {
@@ -115,8 +114,6 @@ std::string part_fd_limit(const DocRoot& root, const std::string& body, Failures
     return "";
   }
   take_baseline(server, body, p, f);
-  const char* strict_env = std::getenv("HTTPOWER_STRESS_STRICT_EMFILE");
-  const bool strict = strict_env != nullptr && std::atoi(strict_env) != 0;
   std::vector<int> holders;
   int served = 0, closed = 0, emfile_404 = 0, emfile_5xx = 0;
   // Hold every answered connection until the server runs out of descriptors: then the next
@@ -138,7 +135,7 @@ std::string part_fd_limit(const DocRoot& root, const std::string& body, Failures
       case Outcome::kOtherStatus:
         if (status == 404) {
           ++emfile_404;
-          if (strict) f.add("A: REGRESSION emfile_answers_404: an existing file answered 404 at the fd limit");
+          f.add("A: REGRESSION emfile_answers_404: an existing file answered 404 at the fd limit");
         } else if (status >= 500) {
           ++emfile_5xx;
         } else {
@@ -202,10 +199,6 @@ std::string part_fd_limit(const DocRoot& root, const std::string& body, Failures
   }
   if (after != 20) f.add("A: after the limit cleared, %d of 20 fresh clients served", after);
   finish_part(server, p, f, "A");
-  if (emfile_404 > 0 && !strict) {
-    std::fprintf(stderr, "%s: KNOWN BUG emfile_answers_404: %d existing-file requests answered 404 at the fd limit "
-                 "(HTTPOWER_STRESS_STRICT_EMFILE=1 makes this a failure)\n", kName, emfile_404);
-  }
   return "fdlimit_served=" + std::to_string(served) + " fdlimit_closed=" + std::to_string(closed) +
          " emfile_404=" + std::to_string(emfile_404) + " emfile_5xx=" + std::to_string(emfile_5xx) +
          " knockers_served=" + std::to_string(knock_served) + " knockers_closed=" + std::to_string(knock_closed) +
