@@ -48,7 +48,7 @@ run_checks() {
     [ -n "$c" ] || continue
     key="$bdir|$c"
     if [ "$mode" = baseline ] && [ -n "${baseline_ok[$key]:-}" ]; then continue; fi
-    if ! (cd "$bdir" && timeout "$check_timeout" bash -c "$c" >>"$bdir/../mutant-check.log" 2>&1); then
+    if ! (cd "$bdir" && timeout "$check_timeout" bash -c "$c" >>"$bdir/../mutant-check.log" 2>&1) 2>/dev/null; then
       hit=$c; return 0
     fi
     [ "$mode" = baseline ] && baseline_ok[$key]=1
