@@ -72,6 +72,7 @@ struct Server::Worker {
   explicit Worker(int log_fd) : log(log_fd) { target_buf.reserve(64 * 1024); }
   LogBuffer log;
   std::array<HeaderField, RequestParser::kMaxHeaderFields> slots{};
+  std::array<HeaderField, RequestParser::kMaxHeaderFields> probe_slots{};  // drain look-ahead
   std::string target_buf;    // resolve_target's buffer; reserved so views stay put
   std::string path_scratch;  // C string for openat2
 };
@@ -444,9 +445,26 @@ void Server::close_or_linger(ConnPtr c) {
   close_connection(std::move(c));
 }
 
+// During the drain every request already received is answered (docs/server.md), pipelined
+// ones included: the drain closes after the LAST request in the buffer, not the first.
+// True when the bytes after this request (and its body) hold a complete head or one the
+// parser already rejects: either way the next loop iteration answers it. An incomplete tail
+// is not waited for.
+bool Server::request_follows(Worker& w, const Connection& c, std::size_t consumed,
+                             std::uint64_t discard) const {
+  const std::size_t buffered = c.buffered();
+  if (consumed > buffered || discard > buffered - consumed) return false;
+  const std::size_t after = consumed + static_cast<std::size_t>(discard);
+  if (after == buffered) return false;
+  RequestParser probe(c.parser.limits());
+  RequestHead next;
+  const std::string_view rest(c.in.get() + c.in_begin + after, buffered - after);
+  return probe.parse(rest, w.probe_slots, next).status != ParseStatus::kIncomplete;
+}
+
 void Server::handle_request(Worker& w, Connection& c, const RequestHead& head,
                             std::size_t consumed) {
-  bool closing = draining_.load() || !head.keep_alive;
+  bool closing = !head.keep_alive;
   std::uint64_t discard = 0;
   if (head.body == BodyFraming::kChunked) closing = true;  // never parsed: respond and close
   if (head.body == BodyFraming::kContentLength) {
@@ -460,6 +478,7 @@ void Server::handle_request(Worker& w, Connection& c, const RequestHead& head,
   // would be waiting to discard (RFC 9110 §10.1.1): close instead of guessing.
   if (head.body != BodyFraming::kNone && !field(head, "expect").empty()) closing = true;
   if (config_.max_requests != 0 && c.requests + 1 >= config_.max_requests) closing = true;
+  if (!closing && draining_.load() && !request_follows(w, c, consumed, discard)) closing = true;
   PlanContext ctx;
   ctx.now = std::time(nullptr);
   ctx.closing = closing;

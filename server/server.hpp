@@ -87,6 +87,8 @@ class Server {
   void serve(Worker& w, ConnPtr c);
   void handle_request(Worker& w, Connection& c, const RequestHead& head, std::size_t consumed);
   void handle_parse_error(Worker& w, Connection& c, const ParseResult& r);
+  [[nodiscard]] bool request_follows(Worker& w, const Connection& c, std::size_t consumed,
+                                     std::uint64_t discard) const;
   void plan_get(Worker& w, Connection& c, const RequestHead& head, const ResolvedTarget& t,
                 const PlanContext& ctx);
   void prepare_body(Connection& c, UniqueFd file);

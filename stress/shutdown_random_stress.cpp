@@ -37,11 +37,6 @@ constexpr std::size_t kLarge = 8u << 20;
 enum Mode { kQueueFull, kIdle, kSendfile, kMixed, kModes };
 const char* const kModeNames[kModes] = {"queue_full", "idle", "sendfile", "mixed"};
 
-bool pipelined_drain() {
-  const char* e = std::getenv("HTTPOWER_STRESS_PIPELINED_DRAIN");
-  return e != nullptr && std::atoi(e) != 0;
-}
-
 struct Site {
   std::string small, medium, large;
 };
@@ -149,11 +144,10 @@ void iteration(const DocRoot& root, const Site& site, int it, std::mt19937_64& r
       break;
     case kMixed:
       loads.push_back(base(16, 20, false, 0));
-      // REPRO drain_drops_pipelined_requests (off by default, see docs/stress.md): with
-      // HTTPOWER_STRESS_PIPELINED_DRAIN=1 these clients pipeline 4 requests; today the drain
-      // answers the first of a batch received before the signal with Connection: close and
-      // drops the rest, although docs/server.md promises an answer to every request received.
-      if (pipelined_drain()) loads.back().pipeline = 4;
+      // REGRESSION drain_drops_pipelined_requests: these clients pipeline 4 requests; the
+      // drain used to answer the first of a batch received before the signal with
+      // Connection: close and drop the rest (fixed in Server::request_follows).
+      loads.back().pipeline = 4;
       loads.push_back(base(8, 1, true, 1));
       break;
     default:
@@ -191,8 +185,7 @@ void iteration(const DocRoot& root, const Site& site, int it, std::mt19937_64& r
   }
 }
 
-// REPRO drain_drops_pipelined_requests, deterministic (run only with
-// HTTPOWER_STRESS_PIPELINED_DRAIN=1 until the server is fixed): one connection pipelines
+// REGRESSION drain_drops_pipelined_requests, deterministic: one connection pipelines
 // [GET large, GET small, GET small, GET small] in one write; the client reads nothing until
 // the server has parked the large response for write; then SIGTERM; then the client reads
 // everything. Every one of the 4 requests was received before the signal, so 4 complete
@@ -266,7 +259,7 @@ int main() {
   sum.rss_before = rss_kb(getpid());
   const int iterations = std::max(kMinIterations, scaled(kMinIterations));
   Totals t;
-  if (pipelined_drain()) repro_drain_drops_pipelined_requests(root, site, failures);
+  repro_drain_drops_pipelined_requests(root, site, failures);
   for (int it = 0; it < iterations; ++it) iteration(root, site, it, rng, t, failures);
   sum.fds_after = fd_count(getpid());
   sum.rss_after = rss_kb(getpid());
