@@ -331,7 +331,9 @@ struct CorpusCase {
 };
 
 std::filesystem::path corpus_dir() {
-  return std::filesystem::path(__FILE__).parent_path() / "testdata" / "requests";
+  // From the build (core/CMakeLists.txt), not __FILE__: ccache's base_dir makes __FILE__
+  // relative to the build directory, which is not where ctest runs the test.
+  return std::filesystem::path(HTTPOWER_CORE_TESTDATA) / "requests";
 }
 
 std::vector<CorpusCase> load_corpus() {
