@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ci/install-deps.sh
 cmake --preset release
-cmake --build --preset release
+cmake --build --preset release --target httpower
 large=www/files/large.bin
 if [ ! -f "$large" ]; then
   python3 -c "import sys,hashlib
