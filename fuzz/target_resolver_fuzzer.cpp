@@ -14,74 +14,9 @@
 
 #include "fuzz_check.hpp"
 #include "httpower/target_resolver.hpp"
+#include "support/semantics_reference.hpp"  // the naive reference, shared with the T1 properties
 
 namespace {
-
-struct Ref {
-  std::string path;
-  bool trailing_slash = false;
-};
-
-int hexval(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-bool bad_byte(unsigned char c) { return c < 0x20 || c == 0x7f || c == '\\'; }
-
-std::optional<Ref> reference(std::string_view in) {
-  const std::size_t q = in.find('?');
-  const std::string_view raw = in.substr(0, q);
-  if (q != std::string_view::npos) {
-    for (char c : in.substr(q + 1)) {
-      if (c == '#' || (static_cast<unsigned char>(c) < 0x20) || c == 0x7f) return std::nullopt;
-    }
-  }
-  if (raw.empty() || raw[0] != '/') return std::nullopt;
-  std::string dec;
-  for (std::size_t i = 0; i < raw.size(); ++i) {
-    if (raw[i] == '#') return std::nullopt;
-    if (raw[i] != '%') {
-      dec += raw[i];
-      continue;
-    }
-    if (raw.size() - i < 3) return std::nullopt;
-    const int h = hexval(raw[i + 1]), l = hexval(raw[i + 2]);
-    if (h < 0 || l < 0) return std::nullopt;
-    dec += static_cast<char>(h * 16 + l);
-    i += 2;
-  }
-  for (char c : dec) {
-    if (bad_byte(static_cast<unsigned char>(c))) return std::nullopt;
-  }
-  std::vector<std::string> stack;
-  Ref r;
-  std::size_t start = 1;
-  while (true) {
-    const std::size_t end = dec.find('/', start);
-    const std::string seg = dec.substr(start, end == std::string::npos ? std::string::npos : end - start);
-    const bool last = end == std::string::npos;
-    if (seg.empty() || seg == ".") {
-      r.trailing_slash = last;
-    } else if (seg == "..") {
-      if (stack.empty()) return std::nullopt;
-      stack.pop_back();
-      r.trailing_slash = last;
-    } else {
-      stack.push_back(seg);
-      r.trailing_slash = false;
-    }
-    if (last) break;
-    start = end + 1;
-  }
-  for (std::size_t i = 0; i < stack.size(); ++i) {
-    if (i) r.path += '/';
-    r.path += stack[i];
-  }
-  return r;
-}
 
 std::string encode(std::string_view path) {
   static constexpr char kHex[] = "0123456789ABCDEF";
@@ -105,7 +40,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const std::string_view in(reinterpret_cast<const char*>(data), size);
   std::string buf;
   const httpower::ResolvedTarget t = httpower::resolve_target(in, buf);
-  const std::optional<Ref> ref = reference(in);
+  const std::optional<httpower::ref::Resolved> ref = httpower::ref::resolve(in);
   HTTPOWER_FUZZ_CHECK(t.ok() == ref.has_value());
   if (!t.ok()) {
     HTTPOWER_FUZZ_CHECK(t.path.empty());
@@ -116,7 +51,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   HTTPOWER_FUZZ_CHECK(t.trailing_slash == ref->trailing_slash);
   HTTPOWER_FUZZ_CHECK(p.size() <= in.size());
   HTTPOWER_FUZZ_CHECK(p.empty() || (p.front() != '/' && p.back() != '/'));
-  for (char c : p) HTTPOWER_FUZZ_CHECK(!bad_byte(static_cast<unsigned char>(c)));
+  for (char c : p) HTTPOWER_FUZZ_CHECK(!httpower::ref::forbidden_byte(static_cast<unsigned char>(c)));
   std::size_t start = 0;
   while (start <= p.size() && !p.empty()) {  // T1: every segment is a plain name
     const std::size_t end = std::min(p.find('/', start), p.size());
