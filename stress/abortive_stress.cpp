@@ -234,12 +234,8 @@ int main() {
     failures.add("a normal request after the aborts was not answered");
   }
   // C3: every aborted connection is closed by the server (a deadline, not a sleep).
-  const bool back = wait_until(Clock::now() + 15s, [&] { return fd_count(server.pid()) <= sum.fds_before; });
-  sum.fds_after = fd_count(server.pid());
-  sum.rss_after = rss_kb(server.pid());
-  if (!back) failures.add("C3: server fd count %d, baseline %d after 15 s", sum.fds_after, sum.fds_before);
-  server.signal(SIGTERM);
-  if (const int st = server.wait_exit(30s); st != 0) failures.add("exit status %d after SIGTERM", st);
+  expect_fds_back(server, sum, failures, 15s, " after 15 s");
+  expect_clean_stop(server, failures, 30s);
   sum.requests = total.requests + 1;
   sum.failures = failures.count();
   std::string extra;

@@ -93,12 +93,9 @@ void take_baseline(ChildServer& server, const std::string& body, Part& p, Failur
 }
 
 void finish_part(ChildServer& server, Part& p, Failures& f, const char* part) {
-  const bool back = wait_until(Clock::now() + 10s, [&] { return fd_count(server.pid()) <= p.fds_before; });
-  p.fds_after = fd_count(server.pid());
-  p.rss_after = rss_kb(server.pid());
-  if (!back) f.add("%s: C3: server fd count %d, baseline %d", part, p.fds_after, p.fds_before);
-  server.signal(SIGTERM);
-  if (const int st = server.wait_exit(30s); st != 0) f.add("%s: exit status %d after SIGTERM", part, st);
+  const std::string when = std::string(" (part ") + part + ")";
+  expect_fds_back(server, p, f, 10s, when.c_str());
+  expect_clean_stop(server, f, 30s, when.c_str());
 }
 
 // A: descriptor exhaustion.

@@ -129,12 +129,8 @@ int main() {
   if (closed_by_server != 0) failures.add("%d idle connections were closed or written to by the server", closed_by_server);
   for (int fd : h.held) ::close(fd);
 
-  const bool back = wait_until(Clock::now() + 30s, [&] { return fd_count(server.pid()) <= sum.fds_before; });
-  sum.fds_after = fd_count(server.pid());
-  sum.rss_after = rss_kb(server.pid());
-  if (!back) failures.add("C3: server fd count %d, baseline %d after the horde closed", sum.fds_after, sum.fds_before);
-  server.signal(SIGTERM);
-  if (const int st = server.wait_exit(60s); st != 0) failures.add("exit status %d after SIGTERM", st);
+  expect_fds_back(server, sum, failures, 30s, " after the horde closed");
+  expect_clean_stop(server, failures, 60s);
   sum.failures = failures.count();
   const double per_conn = h.held.empty() ? 0 : static_cast<double>(rss_horde - sum.rss_before) * 1024.0 / static_cast<double>(h.held.size());
   char extra[300];

@@ -38,8 +38,11 @@
 #include <memory>
 #include <random>
 #include <string>
+#include <span>
 #include <string_view>
 #include <vector>
+
+#include "stress_common.hpp"  // Summary, Failures
 
 namespace httpower::stress {
 
@@ -595,6 +598,23 @@ inline std::string fetch(std::uint16_t port, const std::string& request,
   }
   ::close(fd);
   return {};
+}
+
+// Clients that must keep being served while hostile ones (dribblers, slow readers) are
+// connected: every request complete and valid, at least one served, each answered within
+// bound_ms. Adds their requests to sum; returns the largest latency seen.
+inline double expect_normal_clients_served(std::span<const LoadResult> normal, Summary& sum,
+                                         Failures& f, double bound_ms, const char* meanwhile) {
+  double max_latency = 0;
+  for (const LoadResult& r : normal) {
+    sum.requests += r.complete;
+    max_latency = std::max(max_latency, r.max_latency_ms);
+    if (r.failures != 0) f.add("normal client: %llu violations, first: %s", static_cast<unsigned long long>(r.failures), r.first_error.c_str());
+    if (r.complete != r.started) f.add("normal client: %llu started, %llu complete", static_cast<unsigned long long>(r.started), static_cast<unsigned long long>(r.complete));
+    if (r.complete == 0) f.add("normal client served nothing while %s", meanwhile);
+  }
+  if (max_latency > bound_ms) f.add("a normal request took %.0f ms (bound %.0f)", max_latency, bound_ms);
+  return max_latency;
 }
 
 }  // namespace httpower::stress

@@ -171,10 +171,7 @@ int main() {
   account("new-connection", nc, failures, sum);
 
   // C3: every connection the load opened is closed (the clients closed theirs or saw EOF).
-  const bool back = wait_until(Clock::now() + 10s, [&] { return fd_count(server.pid()) <= sum.fds_before; });
-  sum.fds_after = fd_count(server.pid());
-  sum.rss_after = rss_kb(server.pid());
-  if (!back) failures.add("C3: server fd count %d, baseline %d after 10 s", sum.fds_after, sum.fds_before);
+  expect_fds_back(server, sum, failures, 10s, " after 10 s");
   const long rss_limit = sum.rss_before + sum.rss_before / 10 + kRssSlackKb;
   if (sum.rss_after > rss_limit) failures.add("RSS grew from %ld to %ld kB (limit %ld)", sum.rss_before, sum.rss_after, rss_limit);
   if (!server.running()) failures.add("server exited during the load");

@@ -174,22 +174,10 @@ int main() {
   for (int round = 0; round < kRounds; ++round) dribble_round(server.port(), n, failures, min_cut_ms, max_cut_ms);
   stop.store(true);
   for (auto& t : clients) t.join();
-  double max_latency = 0;
-  for (const LoadResult& r : normal) {
-    sum.requests += r.complete;
-    max_latency = std::max(max_latency, r.max_latency_ms);
-    if (r.failures != 0) failures.add("normal client: %llu violations, first: %s", static_cast<unsigned long long>(r.failures), r.first_error.c_str());
-    if (r.complete != r.started) failures.add("normal client: %llu started, %llu complete", static_cast<unsigned long long>(r.started), static_cast<unsigned long long>(r.complete));
-    if (r.complete == 0) failures.add("normal client served nothing while dribblers were connected");
-  }
-  if (max_latency > kLatencyBoundMs) failures.add("a normal request took %.0f ms (bound %.0f)", max_latency, kLatencyBoundMs);
+  const double max_latency = expect_normal_clients_served(normal, sum, failures, kLatencyBoundMs, "dribblers were connected");
 
-  const bool back = wait_until(Clock::now() + 10s, [&] { return fd_count(server.pid()) <= sum.fds_before; });
-  sum.fds_after = fd_count(server.pid());
-  sum.rss_after = rss_kb(server.pid());
-  if (!back) failures.add("C3: server fd count %d, baseline %d", sum.fds_after, sum.fds_before);
-  server.signal(SIGTERM);
-  if (const int st = server.wait_exit(30s); st != 0) failures.add("exit status %d after SIGTERM", st);
+  expect_fds_back(server, sum, failures, 10s);
+  expect_clean_stop(server, failures, 30s);
   sum.failures = failures.count();
   char extra[160];
   std::snprintf(extra, sizeof extra, "dribblers=%dx%d cut_after_ms=%lld..%lld normal_max_latency_ms=%.1f", n, kRounds,

@@ -370,4 +370,23 @@ struct Summary {
   }
 };
 
+// C3, the common ending of every program: waits (a deadline, not a sleep) until the server's
+// fd count is back to rec.fds_before, then records rec.fds_after and rec.rss_after. `Record`
+// is a Summary or a per-part record with the same fields. `when` ends the failure line.
+template <typename Record>
+void expect_fds_back(const ChildServer& server, Record& rec, Failures& f,
+                     std::chrono::seconds wait, const char* when = "") {
+  const bool back = wait_until(Clock::now() + wait, [&] { return fd_count(server.pid()) <= rec.fds_before; });
+  rec.fds_after = fd_count(server.pid());
+  rec.rss_after = rss_kb(server.pid());
+  if (!back) f.add("C3: server fd count %d, baseline %d%s", rec.fds_after, rec.fds_before, when);
+}
+
+// S3: SIGTERM, then exit status 0 within `wait`. `when` ends the failure line.
+inline void expect_clean_stop(ChildServer& server, Failures& f, std::chrono::seconds wait,
+                              const char* when = "") {
+  server.signal(SIGTERM);
+  if (const int st = server.wait_exit(wait); st != 0) f.add("exit status %d after SIGTERM%s", st, when);
+}
+
 }  // namespace httpower::stress
