@@ -586,6 +586,30 @@ TEST(BoundedQueue, Q6_Q3_PingPongCapacityOneManyThreads) {
   EXPECT_TRUE(q.check_invariants());
 }
 
+// ---------------------------------------------------------------- Q7: no data race
+
+// close() and a later try_push() on another thread. The only happens-before edge between the
+// two threads is the one the queue itself must create: close() releasing mu_ and try_push()
+// acquiring it. The flag that tells this thread close() has returned is relaxed on purpose:
+// ThreadSanitizer sees no synchronisation in a relaxed atomic, so if close() wrote closed_
+// without the lock, TSan reports the write against try_push()'s read on every run, whatever
+// the timing (closed_ sits alone in its 8-byte shadow cell, and the write is the closer's last
+// access to it). In other builds the test checks that the closed queue refuses the push.
+TEST(BoundedQueue, Q7_CloseAndAPushOnAnotherThreadAreOrderedOnlyByTheLock) {
+  Watchdog watchdog(30s);
+  BoundedQueue<int> q(2);
+  std::atomic<bool> close_returned{false};
+  std::thread closer([&] {
+    q.close();
+    close_returned.store(true, std::memory_order_relaxed);
+  });
+  while (!close_returned.load(std::memory_order_relaxed)) std::this_thread::yield();
+  // x86-64 keeps the closer's stores in order, so close() has released mu_ by now.
+  EXPECT_EQ(q.try_push(1), QueueStatus::kClosed);
+  closer.join();
+  EXPECT_TRUE(q.check_invariants());
+}
+
 // ---------------------------------------------------------------- Q3: nothing lost or leaked
 
 TEST(BoundedQueue, Q3_NothingLeaksAtDestruction) {
