@@ -11,13 +11,10 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
-#include <condition_variable>
-#include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <latch>
 #include <memory>
-#include <mutex>
 #include <sstream>
 #include <stdexcept>
 #include <string>
@@ -26,53 +23,22 @@
 
 #include <unistd.h>
 
+#include "httpower/testsupport/gtest_name.hpp"
+#include "httpower/testsupport/scale.hpp"
+#include "httpower/testsupport/watchdog.hpp"
+
 namespace httpower {
 namespace {
 
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
 
-// HTTPOWER_TEST_SCALE (default 1; the asan preset sets 0.5, tsan 0.3) scales iteration counts.
-int scaled(int n) {
-  const char* env = std::getenv("HTTPOWER_TEST_SCALE");
-  const double scale = env != nullptr ? std::atof(env) : 1.0;
-  return std::max(1, static_cast<int>(n * (scale > 0 ? scale : 1.0)));
-}
-
-// Aborts the whole process, naming the test, unless destroyed (released) before the deadline.
-// A hung concurrent test must fail loudly and quickly, not hang CI until its timeout.
-class Watchdog {
- public:
-  explicit Watchdog(std::chrono::seconds limit)
-      : what_(::testing::UnitTest::GetInstance()->current_test_info()->name()),
-        thread_([this, limit] { watch(limit); }) {}
-  Watchdog(const Watchdog&) = delete;
-  Watchdog& operator=(const Watchdog&) = delete;
-  ~Watchdog() {
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      released_ = true;
-    }
-    cv_.notify_one();
-    thread_.join();
-  }
-
- private:
-  void watch(std::chrono::seconds limit) {
-    std::unique_lock<std::mutex> lock(mu_);
-    if (!cv_.wait_for(lock, limit, [this] { return released_; })) {
-      std::fprintf(stderr, "watchdog: %s still running after %llds (lost wake-up or deadlock?)\n",
-                   what_.c_str(), static_cast<long long>(limit.count()));
-      std::abort();
-    }
-  }
-
-  std::string what_;
-  std::mutex mu_;
-  std::condition_variable cv_;
-  bool released_ = false;
-  std::thread thread_;  // last: starts after the members it uses exist
-};
+// HTTPOWER_TEST_SCALE (default 1; the asan preset sets 0.5, tsan 0.3) scales iteration
+// counts. The watchdog aborts the whole process, naming the test, unless released before its
+// deadline: a hung concurrent test must fail loudly and quickly, not hang CI until its timeout.
+using testsupport::current_test_name;
+using testsupport::scaled;
+using testsupport::Watchdog;
 
 // Counts live instances, so that a test can prove nothing leaked (Q3) when the queue and
 // every item have gone. Moves leave a live (empty) instance behind, as for any C++ object.
@@ -261,7 +227,7 @@ TEST(BoundedQueue, HugeTimeoutSaturatesInsteadOfOverflowing) {
 // A pusher waiting in push_for (deadline far away) gets the slot a pop frees; a popper
 // waiting in pop_for gets the item a push brings.
 TEST(BoundedQueue, Q6_TimedOperationsSucceedWhenTheOtherSideActs) {
-  Watchdog watchdog(30s);
+  Watchdog watchdog(current_test_name(), 30s);
   BoundedQueue<int> q(1);
   ASSERT_EQ(q.push(1), QueueStatus::kOk);
   std::latch started(1);
@@ -294,7 +260,7 @@ TEST(BoundedQueue, Q6_TimedOperationsSucceedWhenTheOtherSideActs) {
 // ---------------------------------------------------------------- Q4: close()
 
 TEST(BoundedQueue, Q4_PushAfterCloseRefusedAndItemNotMovedFrom) {
-  Watchdog watchdog(30s);  // a closed queue must answer at once, never wait
+  Watchdog watchdog(current_test_name(), 30s);  // a closed queue must answer at once, never wait
   BoundedQueue<std::unique_ptr<int>> q(2);
   ASSERT_EQ(q.push(std::make_unique<int>(1)), QueueStatus::kOk);
   q.close();
@@ -313,7 +279,7 @@ TEST(BoundedQueue, Q4_PushAfterCloseRefusedAndItemNotMovedFrom) {
 // "CLOSED: return kClosed at once, whatever the space": a full closed queue says kClosed,
 // not kFull or kTimeout.
 TEST(BoundedQueue, Q4_PushOnFullClosedQueueSaysClosed) {
-  Watchdog watchdog(30s);  // a closed queue must answer at once, never wait
+  Watchdog watchdog(current_test_name(), 30s);  // a closed queue must answer at once, never wait
   BoundedQueue<int> q(1);
   ASSERT_EQ(q.push(1), QueueStatus::kOk);
   q.close();
@@ -324,7 +290,7 @@ TEST(BoundedQueue, Q4_PushOnFullClosedQueueSaysClosed) {
 }
 
 TEST(BoundedQueue, Q4_PopDrainsAfterCloseThenReportsClosed) {
-  Watchdog watchdog(30s);  // a closed queue must answer at once, never wait
+  Watchdog watchdog(current_test_name(), 30s);  // a closed queue must answer at once, never wait
   BoundedQueue<int> q(4);
   for (int i = 1; i <= 4; ++i) ASSERT_EQ(q.push(int{i}), QueueStatus::kOk);
   q.close();
@@ -346,7 +312,7 @@ TEST(BoundedQueue, Q4_PopDrainsAfterCloseThenReportsClosed) {
 }
 
 TEST(BoundedQueue, Q4_CloseIsIdempotent) {
-  Watchdog watchdog(30s);  // a closed queue must answer at once, never wait
+  Watchdog watchdog(current_test_name(), 30s);  // a closed queue must answer at once, never wait
   BoundedQueue<int> q(2);
   ASSERT_EQ(q.push(1), QueueStatus::kOk);
   EXPECT_FALSE(q.closed());
@@ -371,7 +337,7 @@ constexpr int kBlockedThreads = 6;
 // wake every one of them with kClosed. The latch only says each thread is about to call pop();
 // the test is correct whether close() comes before or after they block.
 void close_wakes_blocked_poppers(bool timed) {
-  Watchdog watchdog(30s);
+  Watchdog watchdog(current_test_name(), 30s);
   BoundedQueue<Counted> q(3);
   std::latch arrived(kBlockedThreads);
   std::vector<std::atomic<pid_t>> tids(kBlockedThreads);
@@ -402,7 +368,7 @@ TEST(BoundedQueue, Q5_CloseWakesAllBlockedTimedPoppers) { close_wakes_blocked_po
 
 // N pushers on a full queue: close() wakes each with kClosed, and each still owns its item.
 void close_wakes_blocked_pushers(bool timed) {
-  Watchdog watchdog(30s);
+  Watchdog watchdog(current_test_name(), 30s);
   {
     BoundedQueue<Counted> q(2);
     ASSERT_EQ(q.push(Counted(100)), QueueStatus::kOk);
@@ -444,7 +410,7 @@ TEST(BoundedQueue, Q5_CloseWakesAllBlockedTimedPushers) { close_wakes_blocked_pu
 // Both sides at once: N blocked in pop on one queue and N blocked in push on another, one
 // close() each; nothing may stay blocked.
 TEST(BoundedQueue, Q5_CloseWakesBlockedPushersAndPoppersTogether) {
-  Watchdog watchdog(30s);
+  Watchdog watchdog(current_test_name(), 30s);
   BoundedQueue<int> empty_q(1);
   BoundedQueue<int> full_q(1);
   ASSERT_EQ(full_q.push(0), QueueStatus::kOk);
@@ -478,7 +444,7 @@ TEST(BoundedQueue, Q5_CloseWakesBlockedPushersAndPoppersTogether) {
 // N poppers blocked on an empty queue; N pushes (from this thread) must wake all N, each
 // with a distinct item. A push that notified nobody, or the wrong side, hangs the test.
 TEST(BoundedQueue, Q6_EveryPushWakesABlockedPopper) {
-  Watchdog watchdog(30s);
+  Watchdog watchdog(current_test_name(), 30s);
   for (int round = 0; round < scaled(20); ++round) {
     BoundedQueue<int> q(1 + round % 3);
     std::latch arrived(kBlockedThreads);
@@ -508,7 +474,7 @@ TEST(BoundedQueue, Q6_EveryPushWakesABlockedPopper) {
 
 // N pushers blocked on a full queue; N pops must let all N in, in some order, each once.
 TEST(BoundedQueue, Q6_EveryPopWakesABlockedPusher) {
-  Watchdog watchdog(30s);
+  Watchdog watchdog(current_test_name(), 30s);
   for (int round = 0; round < scaled(20); ++round) {
     BoundedQueue<int> q(1);
     ASSERT_EQ(q.push(-1), QueueStatus::kOk);
@@ -543,7 +509,7 @@ TEST(BoundedQueue, Q6_EveryPopWakesABlockedPusher) {
 // condition variable with notify_one wakes a thread of the wrong side and loses the wake-up.
 // Exact counts: every value is popped exactly once; per-producer order holds (Q2, Q3).
 TEST(BoundedQueue, Q6_Q3_PingPongCapacityOneManyThreads) {
-  Watchdog watchdog(60s);
+  Watchdog watchdog(current_test_name(), 60s);
   constexpr int kProducers = 3;
   constexpr int kConsumers = 3;
   const int per_producer = scaled(3000);
@@ -596,7 +562,7 @@ TEST(BoundedQueue, Q6_Q3_PingPongCapacityOneManyThreads) {
 // the timing (closed_ sits alone in its 8-byte shadow cell, and the write is the closer's last
 // access to it). In other builds the test checks that the closed queue refuses the push.
 TEST(BoundedQueue, Q7_CloseAndAPushOnAnotherThreadAreOrderedOnlyByTheLock) {
-  Watchdog watchdog(30s);
+  Watchdog watchdog(current_test_name(), 30s);
   BoundedQueue<int> q(2);
   std::atomic<bool> close_returned{false};
   std::thread closer([&] {

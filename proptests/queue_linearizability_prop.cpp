@@ -32,6 +32,8 @@
 #include <thread>
 #include <vector>
 
+#include "httpower/testsupport/scale.hpp"
+#include "httpower/testsupport/watchdog.hpp"
 #include "support/linearizability.hpp"
 
 namespace httpower::lin {
@@ -42,11 +44,7 @@ using namespace std::chrono_literals;
 constexpr int kBaseHistories = 10000;  // at HTTPOWER_TEST_SCALE=1
 constexpr int kMinHistories = 1000;   // the floor: never fewer per run
 
-int history_count() {
-  const char* env = std::getenv("HTTPOWER_TEST_SCALE");
-  const double scale = env != nullptr && std::atof(env) > 0 ? std::atof(env) : 1.0;
-  return std::max(kMinHistories, static_cast<int>(kBaseHistories * scale));
-}
+int history_count() { return testsupport::scaled(kBaseHistories, kMinHistories); }
 
 std::uint64_t seed_from_env() {
   if (const char* env = std::getenv("HTTPOWER_LIN_SEED")) return std::strtoull(env, nullptr, 10);
@@ -54,37 +52,7 @@ std::uint64_t seed_from_env() {
 }
 
 // Aborts the process unless destroyed before the deadline (a lost wake-up hangs a run).
-class Watchdog {
- public:
-  Watchdog(std::chrono::seconds limit, std::string what)
-      : what_(std::move(what)), thread_([this, limit] { watch(limit); }) {}
-  Watchdog(const Watchdog&) = delete;
-  Watchdog& operator=(const Watchdog&) = delete;
-  ~Watchdog() {
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      released_ = true;
-    }
-    cv_.notify_one();
-    thread_.join();
-  }
-
- private:
-  void watch(std::chrono::seconds limit) {
-    std::unique_lock<std::mutex> lock(mu_);
-    if (!cv_.wait_for(lock, limit, [this] { return released_; })) {
-      std::fprintf(stderr, "watchdog: %s still running after %llds (lost wake-up or deadlock?)\n",
-                   what_.c_str(), static_cast<long long>(limit.count()));
-      std::abort();
-    }
-  }
-
-  std::string what_;
-  std::mutex mu_;
-  std::condition_variable cv_;
-  bool released_ = false;
-  std::thread thread_;
-};
+using testsupport::Watchdog;
 
 // ------------------------------------------------------------------ programs
 
@@ -354,7 +322,7 @@ TEST(QueueLinearizability, Q8_RandomConcurrentHistoriesAreLinearizable) {
               static_cast<unsigned long long>(seed), histories,
               static_cast<unsigned long long>(seed));
   std::fflush(stdout);
-  Watchdog watchdog(240s, "queue linearizability seed " + std::to_string(seed));
+  Watchdog watchdog("queue linearizability seed " + std::to_string(seed), 240s);
   std::mt19937_64 rng(seed);
   int stalled = 0;
   int with_close = 0;

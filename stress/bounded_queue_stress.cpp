@@ -16,15 +16,15 @@
 // HTTPOWER_STRESS_SCALE (default 1) scales the number of values per producer.
 #define HTTPOWER_DEEP_CHECKS
 #include "httpower/bounded_queue.hpp"
+#include "httpower/testsupport/scale.hpp"
+#include "httpower/testsupport/watchdog.hpp"
 
 #include <algorithm>
 #include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
-#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -66,51 +66,6 @@ struct Tagged {
   Tagged(const Tagged&) = delete;
   Tagged& operator=(const Tagged&) = delete;
   ~Tagged() { g_live.fetch_sub(1); }
-};
-
-// Aborts when no operation completes for kStallLimit, or when kDeadline passes.
-class Watchdog {
- public:
-  Watchdog() : thread_([this] { watch(); }) {}
-  Watchdog(const Watchdog&) = delete;
-  Watchdog& operator=(const Watchdog&) = delete;
-  ~Watchdog() {
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      released_ = true;
-    }
-    cv_.notify_one();
-    thread_.join();
-  }
-
- private:
-  void watch() {
-    const auto start = Clock::now();
-    auto last_change = start;
-    std::uint64_t last = g_progress.load();
-    std::unique_lock<std::mutex> lock(mu_);
-    while (!cv_.wait_for(lock, 250ms, [this] { return released_; })) {
-      const auto now = Clock::now();
-      const std::uint64_t p = g_progress.load();
-      if (p != last) {
-        last = p;
-        last_change = now;
-      }
-      if (now - last_change > kStallLimit || now - start > kDeadline) {
-        std::fprintf(stderr,
-                     "bounded_queue_stress: watchdog: %s after %llu operations "
-                     "(lost wake-up, close() that woke nobody, or deadlock: Q5/Q6)\n",
-                     now - start > kDeadline ? "deadline passed" : "no progress",
-                     static_cast<unsigned long long>(p));
-        std::abort();
-      }
-    }
-  }
-
-  std::mutex mu_;
-  std::condition_variable cv_;
-  bool released_ = false;
-  std::thread thread_;
 };
 
 struct Shape {
@@ -243,23 +198,20 @@ class Round {
   std::atomic<std::uint64_t> ops_{0};
 };
 
-double scale_from_env() {
-  const char* env = std::getenv("HTTPOWER_STRESS_SCALE");
-  const double s = env != nullptr ? std::atof(env) : 1.0;
-  return s > 0 ? s : 1.0;
-}
-
 }  // namespace
 
 int main() {
-  const double scale = scale_from_env();
+  // HTTPOWER_STRESS_SCALE only: the presets' HTTPOWER_TEST_SCALE does not shrink this run.
+  const double scale = httpower::testsupport::env_scale({"HTTPOWER_STRESS_SCALE"});
   const auto start = Clock::now();
-  Watchdog watchdog;
+  // Q5/Q6: no completed operation for kStallLimit is a lost wake-up or a close() that woke
+  // nobody; kDeadline bounds the whole program.
+  httpower::testsupport::Watchdog watchdog("bounded_queue_stress", kDeadline, g_progress, kStallLimit);
   static constexpr Shape kShapes[] = {
       {1, 1, 1, 0}, {2, 2, 1, 0}, {4, 4, 1, 0}, {3, 3, 2, 1}, {4, 2, 3, 0},
       {2, 4, 3, 1}, {1, 4, 8, 0}, {4, 1, 8, 1}, {3, 3, 64, 0}, {4, 4, 5, 1},
   };
-  const auto per_producer = static_cast<std::uint32_t>(std::max(10.0, 10000 * scale));
+  const auto per_producer = static_cast<std::uint32_t>(httpower::testsupport::scaled(10000, 10, scale));
   std::uint64_t ops = 0;
   int rounds = 0;
   for (const Shape& shape : kShapes) {
