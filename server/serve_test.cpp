@@ -419,9 +419,7 @@ TEST_F(Serve, IdleKeepAliveTimeoutClosesTheConnection) {
 }
 
 TEST_F(Serve, SendTimeoutCutsOffAClientThatStopsReading) {
-  UniqueFd fd(::open(root_->file("huge.bin").c_str(), O_CREAT | O_WRONLY | O_CLOEXEC, 0644));
-  ASSERT_EQ(ftruncate(fd.get(), 64 << 20), 0);
-  fd.reset();
+  ASSERT_TRUE(root_->write_sparse("huge.bin", 64 << 20));
   Config c = test_config(root_->path());
   c.send_timeout = 300ms;
   auto& s = start(c);

@@ -4,7 +4,6 @@
 #include <sys/resource.h>
 
 #include <atomic>
-#include <fstream>
 #include <regex>
 #include <string>
 #include <thread>
@@ -15,26 +14,20 @@
 namespace httpower::test {
 namespace {
 
+using testsupport::cpu_seconds;  // CPU seconds (user + system) the child has used so far
+
 std::vector<std::string> args(const std::string& root, std::vector<std::string> extra = {}) {
   std::vector<std::string> a = {root, "-p", "0", "--quiet"};
   a.insert(a.end(), extra.begin(), extra.end());
   return a;
 }
 
-// CPU seconds (user + system) the child has used so far.
-double cpu_seconds(pid_t pid) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
-  std::string s((std::istreambuf_iterator<char>(in)), {});
-  std::size_t p = s.rfind(')');
-  std::istringstream rest(s.substr(p + 2));
-  std::string f;
-  long utime = 0, stime = 0;
-  for (int i = 3; i <= 15; ++i) {
-    rest >> f;
-    if (i == 14) utime = std::stol(f);
-    if (i == 15) stime = std::stol(f);
-  }
-  return static_cast<double>(utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
+// A download that never ends: the client's receive window (4 KiB) fills after 1 KiB is read
+// and the client reads nothing more, so a drain would wait for it until its deadline.
+void start_stalled_download(std::uint16_t port, Client& stalled) {
+  ASSERT_TRUE(stalled.connect_to("127.0.0.1", port, 30s, 4096));
+  ASSERT_TRUE(stalled.send_all(get_request("/huge.bin")));
+  ASSERT_GT(stalled.fill(1024), 0);
 }
 
 TEST(Cli, HelpAndVersionExitZero) {
@@ -190,16 +183,12 @@ TEST(Shutdown, C2_SigintUnderLoadWithOneWorkerAndQueueOfOne) {
 
 TEST(Shutdown, S2_SecondSigintStopsAtOnceWithStatus130) {
   TempDir root;
-  UniqueFd fd(::open(root.file("huge.bin").c_str(), O_CREAT | O_WRONLY | O_CLOEXEC, 0644));
-  ASSERT_EQ(ftruncate(fd.get(), 256 << 20), 0);
-  fd.reset();
+  ASSERT_TRUE(root.write_sparse("huge.bin", 256 << 20));
   ChildServer c(args(root.path(), {"--drain-timeout", "120", "--send-timeout", "120"}));
   auto port = c.wait_ready();
   ASSERT_TRUE(port);
   Client stalled;
-  ASSERT_TRUE(stalled.connect_to("127.0.0.1", *port, 30s, 4096));
-  ASSERT_TRUE(stalled.send_all(get_request("/huge.bin")));
-  ASSERT_GT(stalled.fill(1024), 0);
+  ASSERT_NO_FATAL_FAILURE(start_stalled_download(*port, stalled));
   Client idle("127.0.0.1", *port);
   ASSERT_TRUE(idle.send_all(get_request("/")));
   ASSERT_TRUE(idle.read_response());
@@ -214,16 +203,12 @@ TEST(Shutdown, S2_SecondSigintStopsAtOnceWithStatus130) {
 
 TEST(Shutdown, SigtermDuringSlowDrainEndsAtTheDrainDeadline) {
   TempDir root;
-  UniqueFd fd(::open(root.file("huge.bin").c_str(), O_CREAT | O_WRONLY | O_CLOEXEC, 0644));
-  ASSERT_EQ(ftruncate(fd.get(), 256 << 20), 0);
-  fd.reset();
+  ASSERT_TRUE(root.write_sparse("huge.bin", 256 << 20));
   ChildServer c(args(root.path(), {"--drain-timeout", "0.5", "--send-timeout", "120"}));
   auto port = c.wait_ready();
   ASSERT_TRUE(port);
   Client stalled;
-  ASSERT_TRUE(stalled.connect_to("127.0.0.1", *port, 30s, 4096));
-  ASSERT_TRUE(stalled.send_all(get_request("/huge.bin")));
-  ASSERT_GT(stalled.fill(1024), 0);
+  ASSERT_NO_FATAL_FAILURE(start_stalled_download(*port, stalled));
   c.signal(SIGTERM);
   EXPECT_EQ(c.wait_exit(5s), 0) << "the drain deadline ends the drain; exit 0";
   EXPECT_TRUE(connect_refused(*port));
@@ -244,6 +229,7 @@ TEST(Shutdown, DescriptorExhaustionNeitherSpinsNorLosesTheListener) {
     ASSERT_TRUE(hogs.back().connect_to("127.0.0.1", *port, 10s));
   }
   const double cpu0 = cpu_seconds(c.pid());
+  ASSERT_GE(cpu0, 0) << "no /proc/PID/stat for the server";
   // Some were accepted (they stay idle), the rest hit EMFILE: the server takes one of those
   // with its spare descriptor and closes it, then waits for a close event (1 s cap) before
   // the next attempt. Wait for the first such orderly close (watchdog 10 s).
@@ -259,6 +245,7 @@ TEST(Shutdown, DescriptorExhaustionNeitherSpinsNorLosesTheListener) {
   }
   EXPECT_GE(closed_by_server, 1);
   const double cpu1 = cpu_seconds(c.pid());
+  ASSERT_GE(cpu1, 0) << "no /proc/PID/stat for the server";
   EXPECT_LT(cpu1 - cpu0, 0.5) << "acceptor spinning on EMFILE";
   hogs.clear();  // free the descriptors
   // The server frees its side of the hogs asynchronously (it must read each one's EOF), and

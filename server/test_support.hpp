@@ -1,21 +1,17 @@
 #pragma once
-// Helpers for the server tests: temporary document roots, a blocking HTTP client with a
-// watchdog (every socket read has a deadline), the in-process server harness, the child
-// process harness, and the fd-count check (C3). Header-only, tests only.
+// Helpers for the server tests: a blocking HTTP client with a watchdog (every socket read
+// has a deadline), the in-process server harness, and the binary of this build as a child
+// process. Temporary document roots, the fd count (C3), scale and the child process itself
+// are the helpers every test folder shares (testsupport/, target httpower_testing).
+// Header-only, tests only.
 
-#include <arpa/inet.h>
-#include <dirent.h>
 #include <fcntl.h>
 #include <gtest/gtest.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -32,6 +28,11 @@
 #include <thread>
 #include <vector>
 
+#include "httpower/testsupport/child_server.hpp"
+#include "httpower/testsupport/net.hpp"
+#include "httpower/testsupport/proc.hpp"
+#include "httpower/testsupport/scale.hpp"
+#include "httpower/testsupport/temp_dir.hpp"
 #include "server.hpp"
 
 namespace httpower::test {
@@ -39,54 +40,10 @@ namespace httpower::test {
 using namespace std::chrono_literals;
 using TestClock = std::chrono::steady_clock;
 
-inline double scale() {
-  const char* s = std::getenv("HTTPOWER_TEST_SCALE");
-  const double v = s != nullptr ? std::atof(s) : 1.0;
-  return v > 0 ? v : 1.0;
-}
-inline int scaled(int n, int min = 1) {
-  const int v = static_cast<int>(n * scale());
-  return v < min ? min : v;
-}
-
-inline int fd_count() {
-  int n = 0;
-  DIR* d = opendir("/proc/self/fd");
-  while (dirent* e = readdir(d)) {
-    if (e->d_name[0] != '.') ++n;
-  }
-  closedir(d);
-  return n - 1;  // the DIR's own fd
-}
-
-class TempDir {
- public:
-  TempDir() {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "httpower-test-XXXXXX").string();
-    path_ = mkdtemp(tmpl.data());
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  const std::string& path() const { return path_; }
-  std::string file(const std::string& rel) const { return path_ + "/" + rel; }
-  void write(const std::string& rel, const std::string& content) const {
-    std::filesystem::create_directories(std::filesystem::path(file(rel)).parent_path());
-    std::ofstream(file(rel), std::ios::binary) << content;
-  }
-  void mkdir(const std::string& rel) const { std::filesystem::create_directories(file(rel)); }
-
- private:
-  std::string path_;
-};
-
-inline std::string random_bytes(std::size_t n, unsigned seed) {
-  std::mt19937 rng(seed);
-  std::string s(n, '\0');
-  for (char& c : s) c = static_cast<char>(rng() & 0xff);
-  return s;
-}
+using testsupport::fd_count;
+using testsupport::random_bytes;
+using testsupport::scaled;
+using testsupport::TempDir;
 
 // ---------------------------------------------------------------------------------------
 // A blocking client. Every receive waits at most until the client's deadline (watchdog).
@@ -117,29 +74,11 @@ class Client {
   bool connect_to(const std::string& host, std::uint16_t port,
                   std::chrono::milliseconds watchdog = 10s, int rcvbuf = 0) {
     deadline_ = TestClock::now() + watchdog;
-    const bool v6 = host.find(':') != std::string::npos;
-    fd_ = ::socket(v6 ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (rcvbuf > 0) setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
-    sockaddr_storage ss{};
-    socklen_t len = 0;
-    if (v6) {
-      auto& a = reinterpret_cast<sockaddr_in6&>(ss);
-      a.sin6_family = AF_INET6;
-      a.sin6_port = htons(port);
-      inet_pton(AF_INET6, host.c_str(), &a.sin6_addr);
-      len = sizeof a;
-    } else {
-      auto& a = reinterpret_cast<sockaddr_in&>(ss);
-      a.sin_family = AF_INET;
-      a.sin_port = htons(port);
-      inet_pton(AF_INET, host.c_str(), &a.sin_addr);
-      len = sizeof a;
-    }
-    if (::connect(fd_, reinterpret_cast<sockaddr*>(&ss), len) != 0) {
-      close();
-      return false;
-    }
-    return true;
+    testsupport::ConnectOptions o;
+    o.rcvbuf = rcvbuf;
+    int err = 0;
+    fd_ = testsupport::tcp_connect(host, port, o, &err);
+    return fd_ >= 0;
   }
   bool connected() const { return fd_ >= 0; }
   int fd() const { return fd_; }
@@ -295,114 +234,23 @@ inline Config test_config(const std::string& root, unsigned threads = 2, std::si
 }
 
 // ---------------------------------------------------------------------------------------
-// The binary as a child process. stdout is a pipe: the start-up line gives the port.
+// The binary of this build as a child process (testsupport/child_server.hpp), stderr captured
+// by default so that the CLI tests can read the error line; every wait defaults to 10 s.
 
-class ChildServer {
+class ChildServer : public testsupport::ChildServer {
  public:
-  explicit ChildServer(std::vector<std::string> args, bool capture_stderr = true,
-                       rlim_t max_fds = 0) {
-    int out[2], err[2];
-    if (pipe2(out, O_CLOEXEC) != 0 || pipe2(err, O_CLOEXEC) != 0) return;
-    pid_ = fork();
-    if (pid_ == 0) {
-      dup2(out[1], 1);
-      if (capture_stderr) dup2(err[1], 2);
-      sigset_t none;
-      sigemptyset(&none);
-      sigprocmask(SIG_SETMASK, &none, nullptr);
-      if (max_fds > 0) {
-        rlimit lim{max_fds, max_fds};
-        setrlimit(RLIMIT_NOFILE, &lim);
-      }
-      std::vector<char*> argv;
-      static std::string bin = HTTPOWER_BINARY;
-      argv.push_back(bin.data());
-      for (std::string& a : args) argv.push_back(a.data());
-      argv.push_back(nullptr);
-      execv(bin.c_str(), argv.data());
-      _exit(127);
-    }
-    ::close(out[1]);
-    ::close(err[1]);
-    out_ = out[0];
-    err_ = err[0];
-  }
-  ~ChildServer() {
-    if (pid_ > 0 && !reaped_) {
-      kill(pid_, SIGKILL);
-      waitpid(pid_, nullptr, 0);
-    }
-    if (out_ >= 0) ::close(out_);
-    if (err_ >= 0) ::close(err_);
-  }
-  pid_t pid() const { return pid_; }
-
-  // Reads one line of stdout within the deadline.
-  std::optional<std::string> read_line(std::chrono::milliseconds timeout = 10s) {
-    const auto deadline = TestClock::now() + timeout;
-    for (;;) {
-      const std::size_t nl = out_buf_.find('\n');
-      if (nl != std::string::npos) {
-        std::string line = out_buf_.substr(0, nl);
-        out_buf_.erase(0, nl + 1);
-        return line;
-      }
-      if (!read_some(out_, out_buf_, deadline)) return std::nullopt;
-    }
-  }
-  // The whole of stderr until EOF (the child exited), within the deadline.
-  std::string read_stderr(std::chrono::milliseconds timeout = 10s) {
-    const auto deadline = TestClock::now() + timeout;
-    std::string s;
-    while (read_some(err_, s, deadline)) {
-    }
-    return s;
-  }
-  // Port from "httpower: serving ROOT on http://HOST:PORT/ (N workers)".
-  std::optional<std::uint16_t> wait_ready(std::string* line_out = nullptr) {
-    auto line = read_line();
-    if (!line) return std::nullopt;
-    if (line_out) *line_out = *line;
-    const std::size_t slash = line->rfind("/ (");
-    const std::size_t colon = line->rfind(':', slash);
-    if (slash == std::string::npos || colon == std::string::npos) return std::nullopt;
-    return static_cast<std::uint16_t>(std::stoi(line->substr(colon + 1, slash - colon - 1)));
-  }
-  void signal(int sig) { kill(pid_, sig); }
-  // Exit status (or 128 + signal), or -1 if it did not exit within the deadline. Waits on
-  // a pidfd (readable when the child exits): an event, not a polling loop.
-  int wait_exit(std::chrono::milliseconds timeout = 10s) {
-    if (reaped_) return status_;
-    const int pidfd = static_cast<int>(syscall(SYS_pidfd_open, pid_, 0));
-    if (pidfd < 0) return -1;
-    pollfd p{pidfd, POLLIN, 0};
-    const int ready = ::poll(&p, 1, static_cast<int>(timeout.count()));
-    ::close(pidfd);
-    if (ready <= 0) return -1;
-    int st = 0;
-    if (waitpid(pid_, &st, 0) != pid_) return -1;
-    reaped_ = true;
-    status_ = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-    return status_;
-  }
+  explicit ChildServer(std::vector<std::string> args, bool capture_stderr = true, rlim_t max_fds = 0)
+      : testsupport::ChildServer(options(capture_stderr, max_fds), std::move(args)) {}
 
  private:
-  static bool read_some(int fd, std::string& into, TestClock::time_point deadline) {
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - TestClock::now());
-    pollfd p{fd, POLLIN, 0};
-    if (left.count() <= 0 || ::poll(&p, 1, static_cast<int>(left.count())) <= 0) return false;
-    char tmp[4096];
-    const ssize_t n = ::read(fd, tmp, sizeof tmp);
-    if (n <= 0) return false;
-    into.append(tmp, static_cast<std::size_t>(n));
-    return true;
+  static testsupport::ChildOptions options(bool capture_stderr, rlim_t max_fds) {
+    testsupport::ChildOptions o;
+    o.binary = HTTPOWER_BINARY;
+    o.capture_stderr = capture_stderr;
+    o.max_fds = max_fds;
+    o.timeout = 10s;
+    return o;
   }
-  pid_t pid_ = -1;
-  int out_ = -1;
-  int err_ = -1;
-  std::string out_buf_;
-  bool reaped_ = false;
-  int status_ = -1;
 };
 
 // True when nothing listens on 127.0.0.1:port any more (connect refused).

@@ -27,19 +27,6 @@ enum Kind { kResetMidDownload, kResetAfterRequest, kResetWhileIdle, kHalfCloseSm
 const char* const kKindNames[kKinds] = {"reset_mid_download", "reset_after_request", "reset_while_idle",
                                         "half_close_small", "half_close_large"};
 
-int connect_to(std::uint16_t port) {
-  int err = 0;
-  const int fd = start_connect("127.0.0.1", port, 0, &err);
-  if (fd < 0) return -1;
-  pollfd p{fd, POLLOUT, 0};
-  socklen_t len = sizeof err;
-  if (::poll(&p, 1, 5000) != 1 || getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0 || err != 0) {
-    ::close(fd);
-    return -1;
-  }
-  return fd;
-}
-
 bool send_all(int fd, std::string_view s) {
   while (!s.empty()) {
     pollfd p{fd, POLLOUT, 0};
@@ -139,7 +126,7 @@ void client(std::uint16_t port, const std::string& small, std::uint64_t seed, in
   const std::string get_small = "GET /small.bin HTTP/1.1\r\nHost: stress\r\n\r\n";
   for (int i = 0; i < n; ++i) {
     const Kind kind = static_cast<Kind>(rng() % kKinds);
-    const int fd = connect_to(port);
+    const int fd = connect_within_5s(port);
     if (fd < 0) {
       f.add("connect failed");
       continue;
@@ -197,7 +184,7 @@ int main() {
   Failures failures(kName);
   Summary sum{kName};
   const std::uint64_t s = seed(kName);
-  DocRoot root;
+  TempDir root;
   const std::string small = root.write_random("small.bin", 5000, static_cast<std::uint32_t>(s));
   root.write_sparse("large.bin", kLarge);
   ChildServer server({root.path(), "-p", "0", "-t", "2", "--quiet"});
@@ -205,11 +192,7 @@ int main() {
     std::fprintf(stderr, "%s: server did not start\n", kName);
     return 1;
   }
-  const int fd_idle = fd_count(server.pid());
-  if (fetch(server.port(), "GET /small.bin HTTP/1.1\r\nHost: x\r\n\r\n").empty()) failures.add("warm-up request failed");
-  wait_until(Clock::now() + 5s, [&] { return fd_count(server.pid()) <= fd_idle; });
-  sum.fds_before = fd_count(server.pid());
-  sum.rss_before = rss_kb(server.pid());
+  take_baseline(server, "GET /small.bin HTTP/1.1\r\nHost: x\r\n\r\n", sum, failures);
 
   const int n = scaled(kClients, 50);
   constexpr int kThreads = 4;

@@ -25,19 +25,6 @@ constexpr int kMaxConn = 8;
 const std::string kGet = "GET /small.bin HTTP/1.1\r\nHost: stress\r\n\r\n";
 const std::string kGetClose = "GET /small.bin HTTP/1.1\r\nHost: stress\r\nConnection: close\r\n\r\n";
 
-int connect_to(std::uint16_t port) {
-  int err = 0;
-  const int fd = start_connect("127.0.0.1", port, 0, &err);
-  if (fd < 0) return -1;
-  pollfd p{fd, POLLOUT, 0};
-  socklen_t len = sizeof err;
-  if (::poll(&p, 1, 5000) != 1 || getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0 || err != 0) {
-    ::close(fd);
-    return -1;
-  }
-  return fd;
-}
-
 enum class Outcome { kServed, kOtherStatus, kClosed, kTimeout, kBad };
 
 // Sends req and waits for one complete response of `body` (kServed), or EOF/reset before
@@ -84,14 +71,6 @@ struct Part {
   long rss_before = -1, rss_after = -1;
 };
 
-void take_baseline(ChildServer& server, const std::string& body, Part& p, Failures& f) {
-  const int idle = fd_count(server.pid());
-  if (fetch(server.port(), kGet).find(body) == std::string::npos) f.add("warm-up request failed");
-  wait_until(Clock::now() + 5s, [&] { return fd_count(server.pid()) <= idle; });
-  p.fds_before = fd_count(server.pid());
-  p.rss_before = rss_kb(server.pid());
-}
-
 void finish_part(ChildServer& server, Part& p, Failures& f, const char* part) {
   const std::string when = std::string(" (part ") + part + ")";
   expect_fds_back(server, p, f, 10s, when.c_str());
@@ -104,20 +83,20 @@ void finish_part(ChildServer& server, Part& p, Failures& f, const char* part) {
 // failed with EMFILE or ENFILE, FileRoot mapped the errno to kMissing and an existing file
 // was answered "404 Not Found" (cacheable, and false). Now a 5xx (503, closing) is the
 // answer; a 404 is a failure.
-std::string part_fd_limit(const DocRoot& root, const std::string& body, Failures& f, std::uint64_t& requests, Part& p) {
+std::string part_fd_limit(const TempDir& root, const std::string& body, Failures& f, std::uint64_t& requests, Part& p) {
   ChildServer server({root.path(), "-p", "0", "-t", "2", "--quiet", "--header-timeout", "3"}, kFdLimit);
   if (!server.wait_ready()) {
     f.add("A: server did not start");
     return "";
   }
-  take_baseline(server, body, p, f);
+  take_baseline(server, kGet, p, f, body);
   std::vector<int> holders;
   int served = 0, closed = 0, emfile_404 = 0, emfile_5xx = 0;
   // Hold every answered connection until the server runs out of descriptors: then the next
   // clients must be closed (spare-fd accept), not left hanging. At most 2 such closes: each
   // costs the acceptor up to 1 s (documented: it waits for a connection to close).
   for (rlim_t i = 0; i < kFdLimit + 8 && closed < 2; ++i) {
-    const int fd = connect_to(server.port());
+    const int fd = connect_within_5s(server.port());
     if (fd < 0) {
       f.add("A: connect failed");
       continue;
@@ -189,7 +168,7 @@ std::string part_fd_limit(const DocRoot& root, const std::string& body, Failures
   }
   int after = 0;
   for (int i = 0; i < 20; ++i) {
-    const int fd = connect_to(server.port());
+    const int fd = connect_within_5s(server.port());
     ++requests;
     if (fd >= 0 && exchange(fd, kGetClose, body, Clock::now() + 5s) == Outcome::kServed) ++after;
     if (fd >= 0) ::close(fd);
@@ -203,14 +182,14 @@ std::string part_fd_limit(const DocRoot& root, const std::string& body, Failures
 }
 
 // B: -t 1 -q 1, many concurrent clients.
-std::string part_queue_full(const DocRoot& root, const std::string& body, std::uint64_t seed, Failures& f,
+std::string part_queue_full(const TempDir& root, const std::string& body, std::uint64_t seed, Failures& f,
                             std::uint64_t& requests, Part& p) {
   ChildServer server({root.path(), "-p", "0", "-t", "1", "-q", "1", "--quiet"});
   if (!server.wait_ready()) {
     f.add("B: server did not start");
     return "";
   }
-  take_baseline(server, body, p, f);
+  take_baseline(server, kGet, p, f, body);
   const int clients = scaled(300, 60);
   LoadOptions o;
   o.port = server.port();
@@ -238,16 +217,16 @@ std::string part_queue_full(const DocRoot& root, const std::string& body, std::u
 }
 
 // C: --max-connections.
-std::string part_max_connections(const DocRoot& root, const std::string& body, Failures& f, std::uint64_t& requests, Part& p) {
+std::string part_max_connections(const TempDir& root, const std::string& body, Failures& f, std::uint64_t& requests, Part& p) {
   ChildServer server({root.path(), "-p", "0", "-t", "2", "--quiet", "--max-connections", std::to_string(kMaxConn)});
   if (!server.wait_ready()) {
     f.add("C: server did not start");
     return "";
   }
-  take_baseline(server, body, p, f);
+  take_baseline(server, kGet, p, f, body);
   std::vector<int> holders;
   for (int i = 0; i < kMaxConn; ++i) {
-    const int fd = connect_to(server.port());
+    const int fd = connect_within_5s(server.port());
     ++requests;
     if (fd < 0 || exchange(fd, kGet, body, Clock::now() + 5s) != Outcome::kServed) f.add("C: holder not served");
     holders.push_back(fd);
@@ -255,7 +234,7 @@ std::string part_max_connections(const DocRoot& root, const std::string& body, F
   const int extra = scaled(40, 10);
   std::vector<int> waiting;
   for (int i = 0; i < extra; ++i) {
-    const int fd = connect_to(server.port());  // completes: the kernel's backlog
+    const int fd = connect_within_5s(server.port());  // completes: the kernel's backlog
     if (fd < 0 || ::send(fd, kGetClose.data(), kGetClose.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(kGetClose.size())) {
       f.add("C: extra client could not connect and send");
     }
@@ -321,7 +300,7 @@ int main() {
   Failures failures(kName);
   Summary sum{kName};
   const std::uint64_t s = seed(kName);
-  DocRoot root;
+  TempDir root;
   const std::string body = root.write_random("small.bin", 2000, static_cast<std::uint32_t>(s));
   Part a, b, c;
   std::string extra = part_fd_limit(root, body, failures, sum.requests, a);

@@ -36,7 +36,7 @@ int main() {
                 static_cast<unsigned long long>(limit), horde, cap);
     horde = cap;
   }
-  DocRoot root;
+  TempDir root;
   const std::string small = root.write_random("small.bin", 1200, static_cast<std::uint32_t>(s));
   ChildServer server({root.path(), "-p", "0", "-t", "2", "--quiet", "--idle-timeout", "120",
                       "--max-connections", std::to_string(horde + 100)},

@@ -42,6 +42,7 @@
 #include <string_view>
 #include <vector>
 
+#include "httpower/testsupport/net.hpp"
 #include "stress_common.hpp"  // Summary, Failures
 
 namespace httpower::stress {
@@ -158,34 +159,25 @@ inline bool parse_head(std::string_view in, std::size_t end, ResponseHead& h) {
   return true;
 }
 
-// Opens a non-blocking TCP socket and starts connecting; -1 on an immediate failure.
+// Opens a non-blocking TCP socket (TCP_NODELAY) and starts connecting; -1 with *err set on
+// an immediate failure.
 inline int start_connect(const std::string& host, std::uint16_t port, int rcvbuf, int* err) {
-  const bool v6 = host.find(':') != std::string::npos;
-  const int fd = ::socket(v6 ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-  if (fd < 0) {
-    *err = errno;
-    return -1;
-  }
-  if (rcvbuf > 0) setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
-  const int one = 1;
-  setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-  sockaddr_storage ss{};
-  socklen_t len = 0;
-  if (v6) {
-    auto& a = reinterpret_cast<sockaddr_in6&>(ss);
-    a.sin6_family = AF_INET6;
-    a.sin6_port = htons(port);
-    inet_pton(AF_INET6, host.c_str(), &a.sin6_addr);
-    len = sizeof a;
-  } else {
-    auto& a = reinterpret_cast<sockaddr_in&>(ss);
-    a.sin_family = AF_INET;
-    a.sin_port = htons(port);
-    inet_pton(AF_INET, host.c_str(), &a.sin_addr);
-    len = sizeof a;
-  }
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&ss), len) != 0 && errno != EINPROGRESS) {
-    *err = errno;
+  testsupport::ConnectOptions o;
+  o.nonblocking = true;
+  o.nodelay = true;
+  o.rcvbuf = rcvbuf;
+  return testsupport::tcp_connect(host, port, o, err);
+}
+
+// A connected (non-blocking) socket to 127.0.0.1:port, or -1 if the connect did not
+// complete within 5 s or failed.
+inline int connect_within_5s(std::uint16_t port) {
+  int err = 0;
+  const int fd = start_connect("127.0.0.1", port, 0, &err);
+  if (fd < 0) return -1;
+  pollfd p{fd, POLLOUT, 0};
+  socklen_t len = sizeof err;
+  if (::poll(&p, 1, 5000) != 1 || getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0 || err != 0) {
     ::close(fd);
     return -1;
   }
@@ -598,6 +590,20 @@ inline std::string fetch(std::uint16_t port, const std::string& request,
   }
   ::close(fd);
   return {};
+}
+
+// C3 baseline: one warm-up request that must be answered (and contain `body` when given);
+// once the server's fd count is back to its idle value (within 5 s), records
+// rec.fds_before and rec.rss_before. `Record` is a Summary or a per-part record.
+template <typename Record>
+void take_baseline(const ChildServer& server, const std::string& warm_up, Record& rec, Failures& f,
+                   const std::string& body = "") {
+  const int fd_idle = fd_count(server.pid());
+  const std::string r = fetch(server.port(), warm_up);
+  if (r.empty() || r.find(body) == std::string::npos) f.add("warm-up request failed");
+  wait_until(Clock::now() + 5s, [&] { return fd_count(server.pid()) <= fd_idle; });
+  rec.fds_before = fd_count(server.pid());
+  rec.rss_before = rss_kb(server.pid());
 }
 
 // Clients that must keep being served while hostile ones (dribblers, slow readers) are

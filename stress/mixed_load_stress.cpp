@@ -125,7 +125,7 @@ int main() {
   Failures failures(kName);
   Summary sum{kName};
   const std::uint64_t s = seed(kName);
-  DocRoot root;
+  TempDir root;
   Site site;
   site.small = root.write_random("small.bin", kSmall, static_cast<std::uint32_t>(s));
   site.medium = root.write_random("medium.bin", kMedium, static_cast<std::uint32_t>(s >> 32));

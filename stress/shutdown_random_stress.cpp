@@ -90,7 +90,7 @@ void account(const LoadResult& r, Totals& t, Failures& f, int it, const char* wh
   }
 }
 
-void iteration(const DocRoot& root, const Site& site, int it, std::mt19937_64& rng, Totals& t, Failures& f) {
+void iteration(const TempDir& root, const Site& site, int it, std::mt19937_64& rng, Totals& t, Failures& f) {
   const Mode mode = static_cast<Mode>(it % kModes);
   ++t.iterations[mode];
   std::vector<std::string> args{root.path(), "-p", "0", "--quiet", "--drain-timeout", "5"};
@@ -190,7 +190,7 @@ void iteration(const DocRoot& root, const Site& site, int it, std::mt19937_64& r
 // the server has parked the large response for write; then SIGTERM; then the client reads
 // everything. Every one of the 4 requests was received before the signal, so 4 complete
 // responses must arrive (the last with Connection: close), then EOF.
-void repro_drain_drops_pipelined_requests(const DocRoot& root, const Site& site, Failures& f) {
+void repro_drain_drops_pipelined_requests(const TempDir& root, const Site& site, Failures& f) {
   ChildServer server({root.path(), "-p", "0", "--quiet", "-t", "2"});
   if (!server.wait_ready()) {
     f.add("repro: server did not start");
@@ -249,7 +249,7 @@ int main() {
   Summary sum{kName};
   const std::uint64_t s = seed(kName);
   std::mt19937_64 rng(s);
-  DocRoot root;
+  TempDir root;
   Site site;
   site.small = root.write_random("small.bin", 2000, static_cast<std::uint32_t>(s));
   site.medium = root.write_random("medium.bin", 300 * 1024, static_cast<std::uint32_t>(s >> 32));

@@ -69,7 +69,7 @@ int main() {
   Failures failures(kName);
   Summary sum{kName};
   const std::uint64_t s = seed(kName);
-  DocRoot root;
+  TempDir root;
   const std::string small = root.write_random("small.bin", 3000, static_cast<std::uint32_t>(s));
   const std::string medium = root.write_random("medium.bin", 200 * 1024, static_cast<std::uint32_t>(s >> 32));
   root.write_sparse("large.bin", kLarge);
@@ -78,11 +78,7 @@ int main() {
     std::fprintf(stderr, "%s: server did not start\n", kName);
     return 1;
   }
-  const int fd_idle = fd_count(server.pid());
-  if (fetch(server.port(), "GET /medium.bin HTTP/1.1\r\nHost: x\r\n\r\n").empty()) failures.add("warm-up request failed");
-  wait_until(Clock::now() + 5s, [&] { return fd_count(server.pid()) <= fd_idle; });
-  sum.fds_before = fd_count(server.pid());
-  sum.rss_before = rss_kb(server.pid());
+  take_baseline(server, "GET /medium.bin HTTP/1.1\r\nHost: x\r\n\r\n", sum, failures);
 
   const int n = scaled(kReaders, 4);
   std::vector<Reader> readers(static_cast<std::size_t>(n));

@@ -32,31 +32,13 @@ struct Dribbler {
   std::size_t response_bytes = 0;
 };
 
-int connect_blocking(std::uint16_t port) {
-  int err = 0;
-  const int fd = start_connect("127.0.0.1", port, 0, &err);
-  if (fd < 0) return -1;
-  pollfd p{fd, POLLOUT, 0};
-  if (::poll(&p, 1, 5000) != 1) {
-    ::close(fd);
-    return -1;
-  }
-  socklen_t len = sizeof err;
-  getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len);
-  if (err != 0) {
-    ::close(fd);
-    return -1;
-  }
-  return fd;
-}
-
 // One round: n dribblers until each is cut or the round's deadline. Returns violations.
 void dribble_round(std::uint16_t port, int n, Failures& f, long long& min_cut_ms, long long& max_cut_ms) {
   std::string head = "GET /small.bin HTTP/1.1\r\nHost: stress\r\nX-Slow: ";
   head += std::string(200, 'a');  // 250 bytes at 10 bytes/s: never complete before the cut
   std::vector<Dribbler> d(static_cast<std::size_t>(n));
   for (auto& x : d) {
-    x.fd = connect_blocking(port);
+    x.fd = connect_within_5s(port);
     x.connected = Clock::now();
     if (x.fd < 0) f.add("dribbler connect failed");
   }
@@ -132,18 +114,14 @@ int main() {
   Failures failures(kName);
   Summary sum{kName};
   const std::uint64_t s = seed(kName);
-  DocRoot root;
+  TempDir root;
   const std::string small = root.write_random("small.bin", 3000, static_cast<std::uint32_t>(s));
   ChildServer server({root.path(), "-p", "0", "-t", "2", "--quiet", "--header-timeout", "1"});
   if (!server.wait_ready()) {
     std::fprintf(stderr, "%s: server did not start\n", kName);
     return 1;
   }
-  const int fd_idle = fd_count(server.pid());  // no connection yet
-  if (fetch(server.port(), "GET /small.bin HTTP/1.1\r\nHost: x\r\n\r\n").empty()) failures.add("warm-up request failed");
-  wait_until(Clock::now() + 5s, [&] { return fd_count(server.pid()) <= fd_idle; });
-  sum.fds_before = fd_count(server.pid());
-  sum.rss_before = rss_kb(server.pid());
+  take_baseline(server, "GET /small.bin HTTP/1.1\r\nHost: x\r\n\r\n", sum, failures);
 
   const int n = scaled(kDribblers, 20);
   std::atomic<bool> stop{false};

@@ -1,7 +1,9 @@
 #pragma once
 // Shared by the server stress programs (stress/*_stress.cpp): scale and seed from the
-// environment, a watchdog, /proc probes of the server process (fd count, RSS, CPU time),
-// the httpower binary as a child process, a generated document root, and the summary line.
+// environment, the watchdog limit, failure counting, the httpower binary of this build as a
+// child process, the summary line and the common checks. The watchdog, the /proc probes
+// (fd count, RSS, CPU time), the document root and the child process itself are the
+// helpers every test folder shares (testsupport/, target httpower_testing).
 //
 // Every program starts its own server as a child process (the binary of the same build, so
 // the tsan/asan presets stress an instrumented server), drives it over 127.0.0.1 only,
@@ -9,33 +11,28 @@
 //   <name>: requests=N failures=F fds=B->A rss_kb=B->A seconds=S [extra]
 // and exits non-zero on any violation.
 
-#include <dirent.h>
-#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
-#include <sys/prctl.h>
 #include <sys/resource.h>
-#include <sys/stat.h>
-#include <sys/syscall.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <cstdarg>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <filesystem>
-#include <fstream>
-#include <mutex>
-#include <optional>
 #include <random>
 #include <string>
 #include <thread>
 #include <vector>
+
+#include "httpower/testsupport/child_server.hpp"
+#include "httpower/testsupport/proc.hpp"
+#include "httpower/testsupport/scale.hpp"
+#include "httpower/testsupport/temp_dir.hpp"
+#include "httpower/testsupport/watchdog.hpp"
 
 #ifndef HTTPOWER_BIN
 #error "HTTPOWER_BIN (path of the httpower binary) must be defined by stress/CMakeLists.txt"
@@ -46,21 +43,16 @@ namespace httpower::stress {
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
 
+using testsupport::cpu_seconds;
+using testsupport::fd_count;
+using testsupport::rss_kb;
+using testsupport::TempDir;
+using testsupport::Watchdog;
+
 // HTTPOWER_STRESS_SCALE if set, else HTTPOWER_TEST_SCALE (the presets set 0.3 for tsan and
 // 0.5 for asan), else 1.
-inline double scale() {
-  for (const char* name : {"HTTPOWER_STRESS_SCALE", "HTTPOWER_TEST_SCALE"}) {
-    if (const char* s = std::getenv(name)) {
-      const double v = std::atof(s);
-      if (v > 0) return v;
-    }
-  }
-  return 1.0;
-}
-inline int scaled(double n, int min = 1) {
-  const int v = static_cast<int>(n * scale());
-  return v < min ? min : v;
-}
+inline double scale() { return testsupport::stress_scale(); }
+inline int scaled(double n, int min = 1) { return testsupport::scaled(n, min, scale()); }
 
 // HTTPOWER_SEED if set, else random; printed so a failing run can be repeated.
 inline std::uint64_t seed(const char* program) {
@@ -105,82 +97,6 @@ inline std::chrono::seconds watchdog_limit(int base_s = 180) {
   return std::chrono::seconds(static_cast<long long>(base_s * std::max(1.0, scale())));
 }
 
-// Aborts the program (and so the test) when the deadline passes: a hang is a failure.
-class Watchdog {
- public:
-  Watchdog(const char* program, std::chrono::seconds limit)
-      : program_(program), deadline_(Clock::now() + limit), thread_([this] { watch(); }) {}
-  Watchdog(const Watchdog&) = delete;
-  Watchdog& operator=(const Watchdog&) = delete;
-  ~Watchdog() {
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      released_ = true;
-    }
-    cv_.notify_one();
-    thread_.join();
-  }
-
- private:
-  void watch() {
-    std::unique_lock<std::mutex> lock(mu_);
-    if (!cv_.wait_until(lock, deadline_, [this] { return released_; })) {
-      std::fprintf(stderr, "%s: watchdog: deadline passed, aborting\n", program_);
-      std::fflush(stderr);
-      std::abort();  // the child server gets SIGKILL from PDEATHSIG
-    }
-  }
-  const char* program_;
-  Clock::time_point deadline_;
-  std::mutex mu_;
-  std::condition_variable cv_;
-  bool released_ = false;
-  std::thread thread_;
-};
-
-// ---------------------------------------------------------------------------------------
-// /proc probes.
-
-inline int fd_count(pid_t pid) {
-  const std::string dir = "/proc/" + std::to_string(pid) + "/fd";
-  DIR* d = opendir(dir.c_str());
-  if (d == nullptr) return -1;
-  int n = 0;
-  while (dirent* e = readdir(d)) {
-    if (e->d_name[0] != '.') ++n;
-  }
-  closedir(d);
-  return pid == getpid() ? n - 1 : n;  // our own DIR fd
-}
-
-inline long rss_kb(pid_t pid) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.rfind("VmRSS:", 0) == 0) return std::atol(line.c_str() + 6);
-  }
-  return -1;
-}
-
-// utime + stime of every thread of pid, in seconds.
-inline double cpu_seconds(pid_t pid) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
-  std::string s((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  const std::size_t rp = s.rfind(')');
-  if (rp == std::string::npos) return -1;
-  // Fields after ")": 3 state ... 14 utime 15 stime (1-based over the whole line).
-  std::vector<std::string> f;
-  std::size_t p = rp + 2;
-  while (p < s.size() && f.size() < 13) {
-    const std::size_t sp = s.find(' ', p);
-    f.push_back(s.substr(p, sp - p));
-    p = sp == std::string::npos ? s.size() : sp + 1;
-  }
-  if (f.size() < 13) return -1;
-  const double ticks = static_cast<double>(sysconf(_SC_CLK_TCK));
-  return (std::atof(f[11].c_str()) + std::atof(f[12].c_str())) / ticks;
-}
-
 // Polls fn() until it holds or the deadline passes (a deadline, not a sleep: each probe is
 // a /proc read; the 10 ms pause only paces the probing).
 template <class Fn>
@@ -205,150 +121,23 @@ inline rlim_t raise_nofile(rlim_t want) {
   return lim.rlim_cur;
 }
 
-// ---------------------------------------------------------------------------------------
-// Document root: deterministic file contents the load client validates against.
-
-class DocRoot {
+// The httpower binary of this build as a child process; stderr is inherited so sanitizer
+// reports reach the test log. wait_ready() waits up to 30 s (a sanitizer build starts slowly
+// on a loaded machine).
+class ChildServer : public testsupport::ChildServer {
  public:
-  DocRoot() {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "httpower-stress-XXXXXX").string();
-    path_ = mkdtemp(tmpl.data());
-  }
-  ~DocRoot() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  DocRoot(const DocRoot&) = delete;
-  DocRoot& operator=(const DocRoot&) = delete;
-  const std::string& path() const { return path_; }
-
-  // A file of n pseudo-random bytes; returns its content (kept by the caller for checks).
-  std::string write_random(const std::string& name, std::size_t n, std::uint32_t s) const {
-    std::mt19937 rng(s);
-    std::string content(n, '\0');
-    for (char& c : content) c = static_cast<char>(rng() & 0xff);
-    std::ofstream(path_ + "/" + name, std::ios::binary) << content;
-    return content;
-  }
-  // A sparse file of n zero bytes (large downloads without writing them).
-  void write_sparse(const std::string& name, std::uint64_t n) const {
-    const int fd = ::open((path_ + "/" + name).c_str(), O_CREAT | O_WRONLY | O_CLOEXEC, 0644);
-    if (fd >= 0) {
-      (void)!::ftruncate(fd, static_cast<off_t>(n));
-      ::close(fd);
-    }
-  }
+  explicit ChildServer(std::vector<std::string> args, rlim_t max_fds = 0)
+      : testsupport::ChildServer(options(max_fds), std::move(args)) {}
 
  private:
-  std::string path_;
+  static testsupport::ChildOptions options(rlim_t max_fds) {
+    testsupport::ChildOptions o;
+    o.binary = HTTPOWER_BIN;
+    o.max_fds = max_fds;
+    o.timeout = 30s;
+    return o;
+  }
 };
-
-// ---------------------------------------------------------------------------------------
-// The httpower binary as a child process. stdout is a pipe (the start-up line gives the
-// port); stderr is inherited so sanitizer reports reach the test log. The child dies with
-// us (PR_SET_PDEATHSIG), so a watchdog abort leaves no server behind.
-
-class ChildServer {
- public:
-  ChildServer(std::vector<std::string> args, rlim_t max_fds = 0) {
-    std::vector<std::string> all;
-    all.push_back(HTTPOWER_BIN);
-    for (auto& a : args) all.push_back(std::move(a));
-    std::vector<char*> argv;
-    for (auto& a : all) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    int out[2];
-    if (pipe2(out, O_CLOEXEC) != 0) return;
-    const pid_t parent = getpid();
-    pid_ = fork();
-    if (pid_ == 0) {  // async-signal-safe calls only until execv
-      ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-      if (getppid() != parent) _exit(126);
-      dup2(out[1], 1);
-      sigset_t none;
-      sigemptyset(&none);
-      sigprocmask(SIG_SETMASK, &none, nullptr);
-      if (max_fds > 0) {
-        rlimit lim{};
-        getrlimit(RLIMIT_NOFILE, &lim);
-        lim.rlim_cur = std::min(max_fds, lim.rlim_max);
-        setrlimit(RLIMIT_NOFILE, &lim);
-      }
-      execv(argv[0], argv.data());
-      _exit(127);
-    }
-    ::close(out[1]);
-    out_ = out[0];
-  }
-  ~ChildServer() {
-    if (pid_ > 0 && !reaped_) {
-      kill(pid_, SIGKILL);
-      waitpid(pid_, nullptr, 0);
-    }
-    if (out_ >= 0) ::close(out_);
-  }
-  ChildServer(const ChildServer&) = delete;
-  ChildServer& operator=(const ChildServer&) = delete;
-
-  pid_t pid() const { return pid_; }
-  std::uint16_t port() const { return port_; }
-
-  // Waits for "httpower: serving ROOT on http://HOST:PORT/ (N workers)"; false on timeout.
-  bool wait_ready(std::chrono::milliseconds timeout = 30s) {
-    const auto deadline = Clock::now() + timeout;
-    std::string buf;
-    while (buf.find('\n') == std::string::npos) {
-      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
-      pollfd p{out_, POLLIN, 0};
-      if (left.count() <= 0 || ::poll(&p, 1, static_cast<int>(left.count())) <= 0) return false;
-      char tmp[512];
-      const ssize_t n = ::read(out_, tmp, sizeof tmp);
-      if (n <= 0) return false;
-      buf.append(tmp, static_cast<std::size_t>(n));
-    }
-    const std::size_t slash = buf.rfind("/ (");
-    const std::size_t colon = buf.rfind(':', slash);
-    if (slash == std::string::npos || colon == std::string::npos) return false;
-    port_ = static_cast<std::uint16_t>(std::atoi(buf.c_str() + colon + 1));
-    return port_ != 0;
-  }
-
-  void signal(int sig) { kill(pid_, sig); }
-  bool running() {
-    if (reaped_) return false;
-    int st = 0;
-    const pid_t r = waitpid(pid_, &st, WNOHANG);
-    if (r == pid_) record(st);
-    return !reaped_;
-  }
-  // Exit status (128 + signal when killed), or -1 if it did not exit within the timeout.
-  // Waits on a pidfd: an event, not polling.
-  int wait_exit(std::chrono::milliseconds timeout) {
-    if (reaped_) return status_;
-    const int pidfd = static_cast<int>(syscall(SYS_pidfd_open, pid_, 0));
-    if (pidfd < 0) return -1;
-    pollfd p{pidfd, POLLIN, 0};
-    const int ready = ::poll(&p, 1, static_cast<int>(timeout.count()));
-    ::close(pidfd);
-    if (ready <= 0) return -1;
-    int st = 0;
-    if (waitpid(pid_, &st, 0) != pid_) return -1;
-    record(st);
-    return status_;
-  }
-
- private:
-  void record(int st) {
-    reaped_ = true;
-    status_ = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-  }
-  pid_t pid_ = -1;
-  int out_ = -1;
-  std::uint16_t port_ = 0;
-  bool reaped_ = false;
-  int status_ = -1;
-};
-
 
 // One summary line per program (docs/stress.md quotes them).
 struct Summary {
