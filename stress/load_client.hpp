@@ -39,6 +39,7 @@
 #include <random>
 #include <string>
 #include <span>
+#include <thread>
 #include <string_view>
 #include <vector>
 
@@ -604,6 +605,31 @@ void take_baseline(const ChildServer& server, const std::string& warm_up, Record
   wait_until(Clock::now() + 5s, [&] { return fd_count(server.pid()) <= fd_idle; });
   rec.fds_before = fd_count(server.pid());
   rec.rss_before = rss_kb(server.pid());
+}
+
+// Starts the clients that must keep being served while hostile ones are connected, one
+// thread each, until `stop` is set (or 120 s pass): normal[0] keep-alive (2 connections, 50
+// requests each), normal[1] a new connection per request with "Connection: close".
+// gen(rng, close) makes each request. The caller joins the threads before reading normal.
+inline std::vector<std::thread> start_normal_clients(std::uint16_t port, std::uint64_t seed,
+                                                     const std::atomic<bool>& stop, std::span<LoadResult, 2> normal,
+                                                     std::function<Request(std::mt19937_64&, bool close)> gen) {
+  std::vector<std::thread> clients;
+  for (int k = 0; k < 2; ++k) {
+    clients.emplace_back([=, &stop] {
+      LoadOptions o;
+      o.port = port;
+      o.connections = 2;
+      o.requests = 1'000'000;  // bounded by the stop flag and the deadline
+      o.per_connection = k == 0 ? 50 : 1;
+      o.deadline = Clock::now() + 120s;
+      o.stop = &stop;
+      o.seed = seed + static_cast<std::uint64_t>(k);
+      o.gen = [gen, close = k == 1](std::mt19937_64& rng, std::uint64_t) { return gen(rng, close); };
+      normal[static_cast<std::size_t>(k)] = LoadClient(o).run();
+    });
+  }
+  return clients;
 }
 
 // Clients that must keep being served while hostile ones (dribblers, slow readers) are

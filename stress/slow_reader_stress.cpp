@@ -95,30 +95,17 @@ int main() {
 
   std::atomic<bool> stop{false};
   LoadResult normal[2];
-  std::vector<std::thread> clients;
-  for (int k = 0; k < 2; ++k) {
-    clients.emplace_back([&, k] {
-      LoadOptions o;
-      o.port = server.port();
-      o.connections = 2;
-      o.requests = 1'000'000;  // bounded by the stop flag and the deadline
-      o.per_connection = k == 0 ? 50 : 1;
-      o.deadline = Clock::now() + 120s;
-      o.stop = &stop;
-      o.seed = s + static_cast<std::uint64_t>(k);
-      o.gen = [&small, &medium, k](std::mt19937_64& rng, std::uint64_t) {
+  std::vector<std::thread> clients =
+      start_normal_clients(server.port(), s, stop, normal, [&small, &medium](std::mt19937_64& rng, bool close) {
         Request r;
         const bool big = rng() % 4 == 0;
         r.bytes = std::string("GET ") + (big ? "/medium.bin" : "/small.bin") + " HTTP/1.1\r\nHost: stress\r\n" +
-                  (k == 1 ? "Connection: close\r\n" : "") + "\r\n";
+                  (close ? "Connection: close\r\n" : "") + "\r\n";
         r.expect.check_body = true;
         r.expect.body = big ? medium : small;
-        r.expect.expect_close = k == 1;
+        r.expect.expect_close = close;
         return r;
-      };
-      normal[k] = LoadClient(o).run();
-    });
-  }
+      });
 
   // Slow phase: each reader takes 512 bytes every 50 ms (10 KB/s).
   const auto slow_end = Clock::now() + kSlowPhase;

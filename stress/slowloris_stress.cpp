@@ -126,28 +126,14 @@ int main() {
   const int n = scaled(kDribblers, 20);
   std::atomic<bool> stop{false};
   LoadResult normal[2];
-  std::vector<std::thread> clients;
-  for (int k = 0; k < 2; ++k) {
-    clients.emplace_back([&, k] {
-      LoadOptions o;
-      o.port = server.port();
-      o.connections = 2;
-      o.requests = 1'000'000;  // bounded by the stop flag and the deadline
-      o.per_connection = k == 0 ? 50 : 1;
-      o.deadline = Clock::now() + 120s;
-      o.stop = &stop;
-      o.seed = s + static_cast<std::uint64_t>(k);
-      o.gen = [&small, k](std::mt19937_64&, std::uint64_t) {
-        Request r;
-        r.bytes = std::string("GET /small.bin HTTP/1.1\r\nHost: stress\r\n") + (k == 1 ? "Connection: close\r\n" : "") + "\r\n";
-        r.expect.check_body = true;
-        r.expect.body = small;
-        r.expect.expect_close = k == 1;
-        return r;
-      };
-      normal[k] = LoadClient(o).run();
-    });
-  }
+  std::vector<std::thread> clients = start_normal_clients(server.port(), s, stop, normal, [&small](std::mt19937_64&, bool close) {
+    Request r;
+    r.bytes = std::string("GET /small.bin HTTP/1.1\r\nHost: stress\r\n") + (close ? "Connection: close\r\n" : "") + "\r\n";
+    r.expect.check_body = true;
+    r.expect.body = small;
+    r.expect.expect_close = close;
+    return r;
+  });
   long long min_cut_ms = 1'000'000, max_cut_ms = 0;
   for (int round = 0; round < kRounds; ++round) dribble_round(server.port(), n, failures, min_cut_ms, max_cut_ms);
   stop.store(true);
