@@ -46,14 +46,7 @@ int main() {
     return 1;
   }
   const auto gen = [&small](bool close) {
-    return [&small, close](std::mt19937_64&, std::uint64_t) {
-      Request r;
-      r.bytes = std::string("GET /small.bin HTTP/1.1\r\nHost: stress\r\n") + (close ? "Connection: close\r\n" : "") + "\r\n";
-      r.expect.check_body = true;
-      r.expect.body = small;
-      r.expect.expect_close = close;
-      return r;
-    };
+    return [&small, close](std::mt19937_64&, std::uint64_t) { return get_expecting("/small.bin", small, close); };
   };
   const int fd_idle = fd_count(server.pid());
   {  // warm-up: per-worker buffers and allocator arenas

@@ -65,6 +65,17 @@ struct Request {
   Expect expect;
 };
 
+// A GET of `path` whose response must be 200 with exactly `body` (a view: the caller keeps
+// the bytes alive), with "Connection: close" on both sides when `close`.
+inline Request get_expecting(const std::string& path, std::string_view body, bool close) {
+  Request r;
+  r.bytes = "GET " + path + " HTTP/1.1\r\nHost: stress\r\n" + (close ? "Connection: close\r\n" : "") + "\r\n";
+  r.expect.check_body = true;
+  r.expect.body = body;
+  r.expect.expect_close = close;
+  return r;
+}
+
 // Makes the next request; index = requests already completed on this connection.
 using Generator = std::function<Request(std::mt19937_64& rng, std::uint64_t index)>;
 

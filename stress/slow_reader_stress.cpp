@@ -97,14 +97,8 @@ int main() {
   LoadResult normal[2];
   std::vector<std::thread> clients =
       start_normal_clients(server.port(), s, stop, normal, [&small, &medium](std::mt19937_64& rng, bool close) {
-        Request r;
         const bool big = rng() % 4 == 0;
-        r.bytes = std::string("GET ") + (big ? "/medium.bin" : "/small.bin") + " HTTP/1.1\r\nHost: stress\r\n" +
-                  (close ? "Connection: close\r\n" : "") + "\r\n";
-        r.expect.check_body = true;
-        r.expect.body = big ? medium : small;
-        r.expect.expect_close = close;
-        return r;
+        return big ? get_expecting("/medium.bin", medium, close) : get_expecting("/small.bin", small, close);
       });
 
   // Slow phase: each reader takes 512 bytes every 50 ms (10 KB/s).

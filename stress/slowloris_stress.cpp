@@ -127,12 +127,7 @@ int main() {
   std::atomic<bool> stop{false};
   LoadResult normal[2];
   std::vector<std::thread> clients = start_normal_clients(server.port(), s, stop, normal, [&small](std::mt19937_64&, bool close) {
-    Request r;
-    r.bytes = std::string("GET /small.bin HTTP/1.1\r\nHost: stress\r\n") + (close ? "Connection: close\r\n" : "") + "\r\n";
-    r.expect.check_body = true;
-    r.expect.body = small;
-    r.expect.expect_close = close;
-    return r;
+    return get_expecting("/small.bin", small, close);
   });
   long long min_cut_ms = 1'000'000, max_cut_ms = 0;
   for (int round = 0; round < kRounds; ++round) dribble_round(server.port(), n, failures, min_cut_ms, max_cut_ms);
