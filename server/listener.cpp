@@ -49,6 +49,11 @@ Listener open_listener(const std::string& bind_addr, std::uint16_t port, int bac
     const int one = 1;
     const int zero = 0;
     (void)setsockopt(fd.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    // Responses are written whole (head and small body in one sendmsg, MSG_MORE before
+    // sendfile), so Nagle would only add delayed-ACK stalls between keep-alive responses.
+    // Set once here: Linux makes each accepted socket a clone of the listener, options
+    // included, which saves a setsockopt per connection (Listener.AcceptedSockets* checks).
+    (void)setsockopt(fd.get(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     if (ai->ai_family == AF_INET6) {
       // '::' serves IPv4 too (dual stack); a specific v6 address is unaffected.
       (void)setsockopt(fd.get(), IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof zero);

@@ -3,11 +3,17 @@
 // FIFOs, timeouts, IPv6, listings. Each test checks that the fd count returns to its
 // baseline once the server is stopped (C3).
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <string>
 #include <vector>
 
@@ -506,6 +512,38 @@ TEST_F(Serve, GracefulStopInProcessReturnsZeroAndClosesEverything) {
   EXPECT_TRUE(idle.read_to_eof()) << "idle keep-alive connection closed on stop";
   EXPECT_EQ(s.server().open_connections(), 0u);
   EXPECT_EQ(s.server().stats().accepted, s.server().stats().closed);
+}
+
+
+// The server sets TCP_NODELAY once, on the listener, and relies on Linux cloning the
+// listener's options into every accepted socket. This checks that reliance on this kernel,
+// for both families: a kernel that stopped doing it would bring back Nagle stalls.
+void expect_accepted_socket_has_nodelay(const std::string& host) {
+  Listener l = open_listener(host, 0, 4);
+  int err = 0;
+  const int client = testsupport::tcp_connect(host, l.port, {}, &err);
+  ASSERT_GE(client, 0) << std::strerror(err);
+  pollfd p{l.fd.get(), POLLIN, 0};
+  ASSERT_EQ(::poll(&p, 1, 10'000), 1) << "no connection to accept within 10 s";
+  const int accepted = ::accept4(l.fd.get(), nullptr, nullptr, SOCK_CLOEXEC);
+  ASSERT_GE(accepted, 0) << std::strerror(errno);
+  int nodelay = 0;
+  socklen_t len = sizeof nodelay;
+  ASSERT_EQ(::getsockopt(accepted, IPPROTO_TCP, TCP_NODELAY, &nodelay, &len), 0);
+  EXPECT_NE(nodelay, 0) << "accepted socket did not inherit TCP_NODELAY from the listener";
+  ::close(accepted);
+  ::close(client);
+}
+
+TEST(Listener, AcceptedSocketsInheritTcpNoDelayIpv4) { expect_accepted_socket_has_nodelay("127.0.0.1"); }
+
+TEST(Listener, AcceptedSocketsInheritTcpNoDelayIpv6) {
+  try {
+    Listener probe = open_listener("::1", 0, 1);
+  } catch (const StartupError&) {
+    GTEST_SKIP() << "::1 unavailable";
+  }
+  expect_accepted_socket_has_nodelay("::1");
 }
 
 }  // namespace

@@ -4,7 +4,6 @@
 #include <fcntl.h>
 #include <linux/filter.h>
 #include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <poll.h>
 #include <sys/eventfd.h>
 #include <sys/sendfile.h>
@@ -225,10 +224,7 @@ void Server::admit(UniqueFd fd, bool during_drain) {
   std::uint64_t seen = max_open_.load(std::memory_order_relaxed);
   while (open_now > seen && !max_open_.compare_exchange_weak(seen, open_now)) {
   }
-  const int one = 1;
-  // Responses are written whole (head and small body in one sendmsg, MSG_MORE before
-  // sendfile), so Nagle would only add delayed-ACK stalls between keep-alive responses.
-  (void)setsockopt(fd.get(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  // TCP_NODELAY comes from the listener (open_listener).
   ConnPtr c = std::make_unique<Connection>();
   c->fd = std::move(fd);
   if (log_->enabled()) {
