@@ -3,6 +3,7 @@
 // FIFOs, timeouts, IPv6, listings. Each test checks that the fd count returns to its
 // baseline once the server is stopped (C3).
 
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
@@ -12,9 +13,11 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <cstring>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "test_support.hpp"
@@ -438,6 +441,50 @@ TEST_F(Serve, SendTimeoutCutsOffAClientThatStopsReading) {
   std::size_t got = 0;
   while (k.fill() > 0) got = k.buffered().size();
   EXPECT_LT(got, 64u << 20);
+}
+
+// W1: one worker, one client downloading 8 GiB (a sparse file) as fast as it can read; a
+// second client's small request must be answered long before the download ends (checked: the
+// reader has had less than half of it). When its socket would block, the worker parks the
+// download with the poller and takes the next connection; a worker that waited for the
+// socket to drain would hold the only worker to the last byte. Nothing hands back a download
+// whose socket never blocks: a reader never drains a socket faster than sendfile fills it
+// (docs/server.md, "Fairness").
+TEST_F(Serve, BigDownloadDoesNotHoldTheOnlyWorker) {
+  constexpr std::uint64_t kBig = 8ull << 30;
+  {
+    UniqueFd fd(::open(root_->file("huge.bin").c_str(), O_CREAT | O_WRONLY | O_CLOEXEC, 0644));
+    ASSERT_EQ(ftruncate(fd.get(), static_cast<off_t>(kBig)), 0);
+  }
+  auto& s = start(test_config(root_->path(), 1));
+  Client big = s.client(60s);
+  ASSERT_TRUE(big.send_all(get_request("/huge.bin")));
+  std::atomic<std::uint64_t> got{0};
+  std::atomic<bool> stop{false};
+  std::thread reader([&] {
+    std::vector<char> buf(256 * 1024);
+    const auto deadline = TestClock::now() + 60s;
+    while (!stop.load() && TestClock::now() < deadline) {
+      pollfd p{big.fd(), POLLIN, 0};
+      if (::poll(&p, 1, 100) != 1) continue;
+      const ssize_t n = ::recv(big.fd(), buf.data(), buf.size(), 0);
+      if (n <= 0) break;
+      got.fetch_add(static_cast<std::uint64_t>(n));
+    }
+  });
+  const auto started = TestClock::now() + 10s;
+  while (got.load() == 0 && TestClock::now() < started) std::this_thread::yield();
+  EXPECT_GT(got.load(), 0u) << "the download did not start within 10 s";
+  Client small = s.client(30s);
+  ASSERT_TRUE(small.send_all(get_request("/notes.txt")));
+  auto r = small.read_response();
+  const std::uint64_t at = got.load();
+  stop.store(true);
+  reader.join();
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->body, "plain text\n");
+  EXPECT_LT(at, kBig / 2) << "the small request was answered only after " << at << " of " << kBig
+                          << " bytes of the download: the download held the only worker";
 }
 
 TEST_F(Serve, Ipv6Loopback) {
