@@ -19,6 +19,7 @@
 #include <ostream>
 
 #include "httpower/bounded_queue.hpp"
+#include "support/rc_scale.hpp"  // 1000 cases at scale 1
 
 namespace httpower {
 namespace {

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "httpower/request_parser.hpp"
+#include "support/rc_scale.hpp"  // 1000 cases at scale 1
 
 namespace httpower {
 namespace {
