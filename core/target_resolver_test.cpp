@@ -157,5 +157,31 @@ TEST(TargetResolver, ErrorNamesAreDistinct) {
   EXPECT_NE(to_string(TargetError::kAboveRoot), to_string(TargetError::kBadEscape));
 }
 
+// T2: a path with a segment beginning with '.' is hidden; "/.well-known/" (RFC 8615) is the
+// one public dot-folder, and only as the first segment.
+TEST(TargetResolver, T2_HiddenPathsAreThoseWithADotSegment) {
+  for (std::string_view hidden : {".env", ".git/config", ".git", "a/.git/config", "a/b/.htpasswd",
+                                  ".well-known/.secret", "a/.well-known/x", ".well-knownx/a",
+                                  ".well-known/a/.b", "...", ".a/b/c"}) {
+    EXPECT_TRUE(is_hidden_path(hidden)) << hidden;
+  }
+  for (std::string_view shown : {"", "index.html", "a.b/c", "a/b.", "a/b..c/d", ".well-known",
+                                 ".well-known/security.txt", ".well-known/acme-challenge/t0k.en"}) {
+    EXPECT_FALSE(is_hidden_path(shown)) << shown;
+  }
+}
+
+// The check runs on the resolved path, so encodings and dot-segments cannot smuggle a
+// hidden name past it.
+TEST(TargetResolver, T2_EncodedOrDotSegmentedHiddenNamesStayHidden) {
+  std::string buf;
+  for (std::string_view target : {"/%2egit/config", "/%2Eenv", "/a/../.env", "/./.git/", "/x/%2e%2e/.htpasswd",
+                                  "/.well-known/../.git/HEAD"}) {
+    const ResolvedTarget t = resolve_target(target, buf);
+    ASSERT_TRUE(t.ok()) << target;
+    EXPECT_TRUE(is_hidden_path(t.path)) << target << " -> " << t.path;
+  }
+}
+
 }  // namespace
 }  // namespace httpower

@@ -28,6 +28,8 @@ std::string usage_text() {
          "  -t, --threads N          worker threads (default: number of CPUs)\n"
          "  -q, --queue N            ready-queue capacity (default: 64 per worker)\n"
          "      --listing            HTML directory listings (default off: 403)\n"
+         "      --dotfiles           serve and list names beginning with '.' (default: 404,\n"
+         "                           except /.well-known/)\n"
          "      --access-log FILE|-  Combined Log Format access log (default '-' = stdout)\n"
          "      --quiet              no access log\n"
          "      --header-timeout S   request head deadline from its first byte (default 10)\n"
@@ -120,6 +122,8 @@ CliResult parse_args(const std::vector<std::string>& args) {
       c.queue_capacity = n;
     } else if (a == "--listing") {
       c.listing = true;
+    } else if (a == "--dotfiles") {
+      c.dotfiles = true;
     } else if (a == "--quiet") {
       c.access_log.clear();
     } else if (a == "--access-log") {
@@ -152,7 +156,7 @@ CliResult parse_args(const std::vector<std::string>& args) {
       c.root = a;
       have_root = true;
     }
-    if (inline_value && (a == "--listing" || a == "--quiet")) {
+    if (inline_value && (a == "--listing" || a == "--dotfiles" || a == "--quiet")) {
       return fail("option " + a + " takes no value");
     }
   }

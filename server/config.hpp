@@ -17,6 +17,7 @@ struct Config {
   unsigned threads = 0;            // 0: number of CPUs
   std::size_t queue_capacity = 0;  // 0: 64 * threads
   bool listing = false;
+  bool dotfiles = false;           // serve (and list) names beginning with '.'
   std::string access_log = "-";    // "-" = stdout; empty = off (--quiet)
   std::chrono::milliseconds header_timeout{10'000};
   std::chrono::milliseconds idle_timeout{15'000};

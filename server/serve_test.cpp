@@ -374,6 +374,51 @@ TEST_F(Serve, DirectoriesIndexListingAndRedirect) {
   EXPECT_EQ(head->field("content-length"), sub->field("content-length"));
 }
 
+// T2: names beginning with '.' are 404 (as if absent, no redirect that would reveal a
+// folder) and not listed, unless --dotfiles; /.well-known/ is served either way.
+TEST_F(Serve, T2_DotfilesAre404AndUnlistedUnlessEnabled) {
+  root_->write(".env", "SECRET=1\n");
+  root_->write(".git/config", "[core]\n");
+  root_->write("sub/.hidden", "h\n");
+  root_->write(".well-known/security.txt", "Contact: x\n");
+  Config c = test_config(root_->path());
+  c.listing = true;
+  {
+    auto& s = start(c);
+    for (const char* path : {"/.env", "/%2eenv", "/.git/config", "/.git/", "/.git", "/sub/.hidden",
+                             "/sub/../.env", "/.well-known/../.git/config"}) {
+      auto r = s.get(path);
+      ASSERT_TRUE(r) << path;
+      EXPECT_EQ(r->status, 404) << path;
+      EXPECT_EQ(r->body.find("SECRET"), std::string::npos) << path;
+      EXPECT_EQ(r->field("location"), "") << path;
+      auto h = s.get(path, "", "HEAD");
+      ASSERT_TRUE(h) << path;
+      EXPECT_EQ(h->status, 404) << "HEAD " << path;
+    }
+    auto wk = s.get("/.well-known/security.txt");
+    ASSERT_TRUE(wk);
+    EXPECT_EQ(wk->status, 200);
+    EXPECT_EQ(wk->body, "Contact: x\n");
+    auto listing = s.get("/sub/");
+    ASSERT_TRUE(listing);
+    EXPECT_EQ(listing->status, 200);
+    EXPECT_EQ(listing->body.find(".hidden"), std::string::npos) << listing->body;
+  }
+  harness_.reset();
+  c.dotfiles = true;
+  auto& s = start(c);
+  auto env = s.get("/.env");
+  ASSERT_TRUE(env);
+  EXPECT_EQ(env->status, 200);
+  EXPECT_EQ(env->body, "SECRET=1\n");
+  EXPECT_EQ(s.get("/sub/.hidden")->status, 200);
+  EXPECT_EQ(s.get("/.git")->status, 301);
+  auto listing = s.get("/sub/");
+  ASSERT_TRUE(listing);
+  EXPECT_NE(listing->body.find(".hidden"), std::string::npos) << listing->body;
+}
+
 TEST_F(Serve, MaxRequestsPerConnectionClosesAfterTheCap) {
   Config c = test_config(root_->path());
   c.max_requests = 3;

@@ -543,6 +543,13 @@ void Server::handle_parse_error(Worker& w, Connection& c, const ParseResult& r) 
 
 void Server::plan_get(Worker& w, Connection& c, const RequestHead& head,
                       const ResolvedTarget& t, const PlanContext& ctx) {
+  // Hidden names (.git, .env, ...) are not served unless --dotfiles: 404, as if absent, and
+  // decided before anything is opened (docs/server.md, "Policies").
+  if (!config_.dotfiles && is_hidden_path(t.path)) {
+    plan_error(head, 404, ctx, c.plan);
+    prepare_body(c, UniqueFd());
+    return;
+  }
   OpenedFile f = root_->open(t.path, w.path_scratch);
   if (f.resource_error()) {  // EMFILE & co: the file may exist; 503 (closes), never 404
     plan_error(head, 503, ctx, c.plan);
@@ -566,7 +573,7 @@ void Server::plan_get(Worker& w, Connection& c, const RequestHead& head,
       return;
     }
     if (config_.listing) {
-      const std::string html = directory_listing(f.fd.get(), shown);
+      const std::string html = directory_listing(f.fd.get(), shown, config_.dotfiles);
       plan_generated(head, "text/html; charset=utf-8", html, ctx, c.plan);
       prepare_body(c, UniqueFd());
       return;

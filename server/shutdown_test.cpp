@@ -46,7 +46,7 @@ TEST(Cli, HelpAndVersionExitZero) {
 TEST(Cli, UsageErrorsExitTwoWithOneLine) {
   for (const std::vector<std::string>& a :
        std::vector<std::vector<std::string>>{{"--bogus"}, {"-p", "99999"}, {"-t", "0"}, {"-p"},
-                                            {"--idle-timeout", "-1"}, {"a", "b"}}) {
+                                            {"--idle-timeout", "-1"}, {"a", "b"}, {"--dotfiles=yes"}}) {
     ChildServer c(a);
     const int status = c.wait_exit();
     const std::string err = c.read_stderr();

@@ -172,7 +172,7 @@ std::string human_size(std::uint64_t n) {
 
 }  // namespace
 
-std::string directory_listing(int dir, std::string_view url_path) {
+std::string directory_listing(int dir, std::string_view url_path, bool show_hidden) {
   std::vector<Entry> entries;
   const int dup_fd = fcntl(dir, F_DUPFD_CLOEXEC, 0);
   if (dup_fd >= 0) {
@@ -183,7 +183,9 @@ std::string directory_listing(int dir, std::string_view url_path) {
       ::close(dup_fd);
     } else {
       while (dirent* e = readdir(d)) {
-        if (e->d_name[0] == '.') continue;  // ".", "..", and dotfiles are not listed
+        const std::string_view name = e->d_name;
+        if (name == "." || name == "..") continue;
+        if (name.front() == '.' && !show_hidden) continue;  // hidden names (--dotfiles)
         Entry en;
         en.name = e->d_name;
         struct stat st {};

@@ -54,8 +54,10 @@ class FileRoot {
 
 // The HTML directory listing for `dir` (an open directory fd, not consumed): entries sorted
 // (directories first, then by name), names HTML-escaped and percent-encoded in links,
-// sizes and modification dates. Dotfiles are not listed. `url_path` is the raw request path
-// (ending in '/'), shown in the title after escaping.
-[[nodiscard]] std::string directory_listing(int dir, std::string_view url_path);
+// sizes and modification dates. Names beginning with '.' are listed only with
+// `show_hidden` (--dotfiles). `url_path` is the raw request path (ending in '/'), shown in
+// the title after escaping.
+[[nodiscard]] std::string directory_listing(int dir, std::string_view url_path,
+                                            bool show_hidden = false);
 
 }  // namespace httpower

@@ -140,4 +140,19 @@ ResolvedTarget with_index_file(const ResolvedTarget& t, std::string& buffer,
   return r;
 }
 
+bool is_hidden_path(std::string_view path) noexcept {
+  bool first = true;
+  while (!path.empty()) {
+    const std::size_t slash = path.find('/');
+    const std::string_view segment = path.substr(0, slash);
+    if (!segment.empty() && segment.front() == '.' && !(first && segment == ".well-known")) {
+      return true;
+    }
+    if (slash == std::string_view::npos) break;
+    path.remove_prefix(slash + 1);
+    first = false;
+  }
+  return false;
+}
+
 }  // namespace httpower

@@ -77,4 +77,10 @@ inline constexpr int kTargetRejectStatus = 400;
 [[nodiscard]] ResolvedTarget with_index_file(const ResolvedTarget& t, std::string& buffer,
                                              std::string_view index_name = "index.html");
 
+// True when a segment of the resolved path `path` (resolve_target's output: no "." or ".."
+// segments) begins with '.': a dotfile or dot-folder such as .git, .env or .htpasswd. The
+// first segment ".well-known" (RFC 8615: public by definition) is the one exception; a
+// dot-name below it is hidden again. The server answers hidden paths 404 unless --dotfiles.
+[[nodiscard]] bool is_hidden_path(std::string_view path) noexcept;
+
 }  // namespace httpower
