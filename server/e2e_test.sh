@@ -38,6 +38,11 @@ c -I "${base}img/pattern.png" | grep -qi '^content-type: image/png' || fail "png
 [ "$(c -o /dev/null -w '%{http_code} %{redirect_url}' "${base}docs")" = "301 ${base}docs/" ] || fail "301"
 [ "$(c -o /dev/null -w '%{http_code}' "${base}missing.html")" = 404 ] || fail "404"
 [ "$(c -o /dev/null -w '%{http_code}' "${base}img/")" = 403 ] || fail "403 without listing"
+# T2: a dotfile of the site (www/files/.gitignore) and a planted .git are not served.
+mkdir -p "$work/www/.git" && echo "[core]" > "$work/www/.git/config"
+[ "$(c -o /dev/null -w '%{http_code}' "${base}files/.gitignore")" = 404 ] || fail "dotfile served"
+[ "$(c -o /dev/null -w '%{http_code}' "${base}.git/config")" = 404 ] || fail ".git served"
+[ "$(c -o /dev/null -w '%{http_code}' "${base}%2egit/config")" = 404 ] || fail "encoded .git served"
 c -r 100-199 -o "$work/range" "${base}files/large.bin"
 [ "$(stat -c %s "$work/range")" = 100 ] && cmp -s -i 100:0 -n 100 "$work/www/files/large.bin" "$work/range" || fail "range"
 # Keep-alive: curl reuses one connection for two URLs.
