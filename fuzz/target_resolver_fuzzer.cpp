@@ -4,7 +4,8 @@
 //  - the result agrees with a separate, naive reference (decode once into a string, split,
 //    use a segment stack) on accept/reject, path and trailing_slash: the path IS the
 //    normalization of the input, not merely a safe-looking string;
-//  - re-encoding the path and resolving again gives the same path (idempotent).
+//  - re-encoding the path and resolving again gives the same path (idempotent);
+//  - is_hidden_path agrees with the naive ref::hidden on the resolved path (T2).
 #include <algorithm>
 #include <cstdint>
 #include <optional>
@@ -49,6 +50,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const std::string_view p = t.path;
   HTTPOWER_FUZZ_CHECK(p == ref->path);
   HTTPOWER_FUZZ_CHECK(t.trailing_slash == ref->trailing_slash);
+  HTTPOWER_FUZZ_CHECK(httpower::is_hidden_path(p) == httpower::ref::hidden(ref->path));  // T2
   HTTPOWER_FUZZ_CHECK(p.size() <= in.size());
   HTTPOWER_FUZZ_CHECK(p.empty() || (p.front() != '/' && p.back() != '/'));
   for (char c : p) HTTPOWER_FUZZ_CHECK(!httpower::ref::forbidden_byte(static_cast<unsigned char>(c)));

@@ -1,5 +1,5 @@
 #pragma once
-// A naive reference for the target resolver (T1 properties): decode once into a new string,
+// A naive reference for the target resolver (T1 properties; `hidden` for T2): decode once into a new string,
 // check bytes, split on '/', apply dot-segments with a std::vector stack. Deliberately a
 // different shape from core/src/target_resolver.cpp (which works in place), so a property that
 // compares the two checks the normalization, not the code against itself.
@@ -74,6 +74,23 @@ inline std::optional<Resolved> resolve(std::string_view in) {
     r.path += stack[i];
   }
   return r;
+}
+
+// T2, naively: split into segments, then look at each; a first segment ".well-known" is public.
+inline bool hidden(const std::string& path) {
+  std::vector<std::string> segments(1);
+  for (char c : path) {
+    if (c == '/') {
+      segments.emplace_back();
+    } else {
+      segments.back() += c;
+    }
+  }
+  for (std::size_t i = 0; i < segments.size(); ++i) {
+    if (i == 0 && segments[i] == ".well-known") continue;
+    if (!segments[i].empty() && segments[i][0] == '.') return true;
+  }
+  return false;
 }
 
 }  // namespace httpower::ref
