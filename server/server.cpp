@@ -27,6 +27,10 @@ namespace {
 
 constexpr std::uint64_t kPrereadMax = 64 * 1024;  // file bodies up to this go out with the head
 constexpr std::size_t kSendfileChunk = 4u << 20;  // re-check the abort flag between chunks
+// A worker hands a response back to the poller (to the queue's tail) after this many bytes
+// in one turn when other connections wait in the ready queue: a fast reader's socket may
+// never block, and one download must not hold a worker to its last byte.
+constexpr std::uint64_t kTurnBudget = kSendfileChunk;
 constexpr int kAcceptBatch = 64;
 constexpr int kBacklog = 4096;
 constexpr int kBacklogDrainMax = 4096;
@@ -653,6 +657,7 @@ void advance(Connection& c, std::uint64_t n) {
 Server::SendResult Server::send_some(Connection& c) {
   const auto segs = c.plan.body();
   const std::string_view head = c.plan.head();
+  std::uint64_t sent_this_turn = 0;
   for (;;) {
     if (aborting_.load(std::memory_order_relaxed)) return SendResult::kError;
     if (c.head_sent == head.size()) advance(c, 0);  // skip empty segments
@@ -702,6 +707,10 @@ Server::SendResult Server::send_some(Connection& c) {
     }
     if (r == 0) return SendResult::kError;  // the file shrank: R3 cannot hold, close
     advance(c, static_cast<std::uint64_t>(r));
+    sent_this_turn += static_cast<std::uint64_t>(r);
+    if (sent_this_turn >= kTurnBudget && c.segment < segs.size() && queue_.size() > 0) {
+      return SendResult::kBlocked;  // others wait: the poller re-queues us at the tail
+    }
   }
 }
 

@@ -75,6 +75,8 @@ class Server {
 
  private:
   struct Worker;
+  // kBlocked: park for writing, either because the socket would block or because the turn's
+  // send budget is spent while other connections wait in the ready queue (fairness, W1).
   enum class SendResult { kDone, kBlocked, kError };
 
   void accept_batch();
