@@ -1,6 +1,9 @@
 #include "httpower/range.hpp"
 
+#include <algorithm>
+#include <array>
 #include <limits>
+#include <span>
 
 namespace httpower {
 namespace {
@@ -70,6 +73,24 @@ Spec parse_spec(std::string_view spec, std::uint64_t size, ByteRange& out) noexc
   return Spec::kSatisfiable;
 }
 
+// Sorts the ranges by first byte and merges overlapping and adjacent ones, in place; returns
+// the number left, which are then strictly ascending with a gap of at least one byte between
+// neighbours. Every range ends before the file size, so `last + 1` does not overflow.
+std::size_t coalesce(std::span<ByteRange> rs) noexcept {
+  if (rs.empty()) return 0;
+  std::sort(rs.begin(), rs.end(),
+            [](const ByteRange& a, const ByteRange& b) { return a.first < b.first; });
+  std::size_t out = 0;
+  for (std::size_t i = 1; i < rs.size(); ++i) {
+    if (rs[i].first <= rs[out].last + 1) {
+      rs[out].last = std::max(rs[out].last, rs[i].last);
+    } else {
+      rs[++out] = rs[i];
+    }
+  }
+  return out + 1;
+}
+
 }  // namespace
 
 RangeResult evaluate_range(std::string_view value, std::uint64_t file_size) noexcept {
@@ -78,28 +99,36 @@ RangeResult evaluate_range(std::string_view value, std::uint64_t file_size) noex
   if (eq == std::string_view::npos) return full;
   if (!iequals(value.substr(0, eq), "bytes")) return full;  // unknown unit (§14.2) or junk
 
-  RangeResult r;
+  std::array<ByteRange, kMaxRangeSpecs> got;  // the satisfiable specs, clamped, as given
+  std::size_t n = 0;
   std::size_t specs = 0;
   std::string_view rest = value.substr(eq + 1);
   while (true) {
     const std::size_t comma = rest.find(',');
     const std::string_view item = trim(rest.substr(0, comma));
     if (!item.empty()) {  // #rule: empty list elements are allowed and ignored
-      if (++specs > kMaxRanges) return full;  // abuse: too many range-specs
-      ByteRange br;
-      const Spec s = parse_spec(item, file_size, br);
+      if (++specs > kMaxRangeSpecs) return full;  // abuse: too many range-specs to look at
+      const Spec s = parse_spec(item, file_size, got[n]);
       if (s == Spec::kInvalid) return full;
-      if (s == Spec::kSatisfiable) {
-        // abuse: overlapping or out-of-order sets are not served piecewise.
-        if (r.count > 0 && br.first <= r.ranges[r.count - 1].last) return full;
-        r.ranges[r.count++] = br;
-      }
+      if (s == Spec::kSatisfiable) ++n;
     }
     if (comma == std::string_view::npos) break;
     rest.remove_prefix(comma + 1);
   }
   if (specs == 0) return full;  // "bytes=" or "bytes= , ": no range-spec, invalid
-  r.outcome = (r.count == 0) ? RangeOutcome::kUnsatisfiable : RangeOutcome::kPartial;
+
+  RangeResult r;
+  if (n == 0) {
+    r.outcome = RangeOutcome::kUnsatisfiable;
+    return r;
+  }
+  // §14.3 lets a server coalesce; merged parts never repeat a byte, so the 206 is never
+  // larger than the file, whatever overlaps the client asked for.
+  const std::size_t parts = coalesce(std::span(got.data(), n));
+  if (parts > kMaxRanges) return full;  // abuse: too many separate parts
+  std::copy_n(got.begin(), parts, r.ranges.begin());
+  r.count = parts;
+  r.outcome = RangeOutcome::kPartial;
   return r;
 }
 

@@ -277,7 +277,9 @@ void plan_single_range(PlanWriter& w, const Validators& v, std::string_view type
 }
 
 // multipart/byteranges (RFC 9110 §14.6): each part with its own Content-Type and
-// Content-Range; the Content-Length counts every delimiter byte.
+// Content-Range; the Content-Length counts every delimiter byte. When the framing alone is
+// larger than the file, the whole file is the smaller and simpler answer (§14.2 lets a server
+// ignore Range): many tiny parts of a small file never multiply the bytes sent.
 void plan_multipart(PlanWriter& w, const Validators& v, std::string_view type, const FileFacts& f,
                     const RangeResult& rr, const Req& r) {
   std::array<char, 16> hex{};
@@ -312,6 +314,7 @@ void plan_multipart(PlanWriter& w, const Validators& v, std::string_view type, c
   buf += "--\r\n";
   total += buf.size() - mark;
   w.end_inline(mark);
+  if (total - rr.total() > f.size) return plan_full(w, v, type, f, r);  // clears the parts
 
   w.field("Content-Type", "multipart/byteranges; boundary=httpower-", tag);
   w.content_length(total);

@@ -8,21 +8,25 @@
 //                     "bytes" (§14.2: ignore), a syntactically invalid value (missing '=',
 //                     non-digits, last < first, no range-spec at all), and ABUSIVE sets
 //                     (policy below).
-//     kPartial        206: 1..kMaxRanges ranges, each inside [0, size), strictly ascending
-//                     and disjoint; total() is the sum of their lengths (<= size).
-//                     count == 1: a single part; count > 1: multipart/byteranges.
+//     kPartial        206: 1..kMaxRanges ranges, each inside [0, size), strictly ascending,
+//                     disjoint and NON-ADJACENT (at least one byte between two parts); they
+//                     cover exactly the union of the satisfiable range-specs, so total() <=
+//                     size. count == 1: a single part; count > 1: multipart/byteranges.
 //     kUnsatisfiable  416 with "Content-Range: bytes */SIZE": the value is valid but no
 //                     range-spec overlaps the file ("bytes=-0", "bytes=SIZE-", any range
 //                     on an empty file).
 //   Clamping: "a-b" with b >= size becomes a-(size-1); "-n" with n >= size is the whole
 //   file; "a-" runs to the end. Unsatisfiable specs in a set with satisfiable ones are
 //   dropped (§14.1.1: a set is satisfiable if any of its ranges is).
+//   Coalescing (§14.3 allows it): after clamping, the satisfiable ranges are sorted and
+//   overlapping or adjacent ones merged, so "bytes=20-29,0-9,5-12,13-15" is 0-15,20-29.
 //
-// Abuse policy (§14.2 allows ignoring such sets): answered 200 with the whole file when
-//   - the value has more than kMaxRanges range-specs (satisfiable or not), or
-//   - the satisfiable ranges, after clamping, are not strictly ascending and disjoint
-//     (overlapping or out-of-order sets; adjacent ranges such as 0-9,10-19 are fine), which
-//     also rules out a total larger than the file.
+// Abuse policy (§14.2 allows ignoring a Range field): answered 200 with the whole file when
+//   - the value has more than kMaxRangeSpecs range-specs (satisfiable or not), or
+//   - more than kMaxRanges parts remain after coalescing.
+//   Coalescing bounds the bytes (never more than the file) and kMaxRanges bounds the
+//   multipart framing; the planner also serves the whole file when that framing alone would
+//   be larger than the file (response_planner.hpp).
 // Numbers too large for 64 bits saturate: such a first-pos is past any end (unsatisfiable),
 // such a last-pos or suffix is clamped.
 
@@ -34,7 +38,8 @@
 
 namespace httpower {
 
-inline constexpr std::size_t kMaxRanges = 16;
+inline constexpr std::size_t kMaxRangeSpecs = 100;  // range-specs looked at in one value
+inline constexpr std::size_t kMaxRanges = 16;       // parts served after coalescing
 
 struct ByteRange {
   std::uint64_t first = 0;  // inclusive

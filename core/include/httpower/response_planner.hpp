@@ -29,7 +29,9 @@
 //     -> 301, Location: raw_path + "/" [+ "?" + query]; kDirectory with it -> 403 (listing off
 //     and no index.html); kRegular with a trailing slash -> 404 (a file is not a directory);
 //     kRegular -> preconditions (conditional.hpp) -> 304 / 412, then Range (GET only; §14.2:
-//     HEAD ignores it) guarded by If-Range -> 206 / 416 / 200.
+//     HEAD ignores it) guarded by If-Range -> 206 / 416 / 200. Several coalesced ranges
+//     are one multipart/byteranges 206, unless its framing (delimiters and part heads) is
+//     larger than the file: then 200 with the whole file.
 //   - Headers, in this order: Date, Server, then per status: Last-Modified, ETag,
 //     Accept-Ranges: bytes, Content-Type, Content-Range (206 single part, 416),
 //     Content-Length (never on 204/304), Allow (405, OPTIONS), Location (301), and
