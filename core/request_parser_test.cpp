@@ -570,14 +570,80 @@ TEST(RequestParserSemantics, P6_AbsoluteFormAuthorityReplacesHost) {
   EXPECT_EQ(o.kv.at("path"), "/p?q");
 }
 
+TEST(RequestParserSemantics, P6_AbsoluteFormEmptyPathIsRootEvenWithAQuery) {
+  // RFC 9110 §4.2.3: "http://h?x" is "/?x"; the query of the empty path is dropped.
+  const struct {
+    const char* target;
+    const char* path;
+    const char* host;
+  } table[] = {
+      {"http://h?x", "/", "h"},           {"http://h:8080?a=b&c", "/", "h:8080"},
+      {"HTTP://h?", "/", "h"},            {"http://[::1]?q", "/", "[::1]"},
+      {"http://h?\?/x", "/", "h"},        {"http://h", "/", "h"},
+      {"http://h/?x", "/?x", "h"},        {"https://h/a?b", "/a?b", "h"},
+  };
+  for (const auto& row : table) {
+    Observed o =
+        complete_or_fail(std::string("GET ") + row.target + " HTTP/1.1\r\n" + kH + "\r\n");
+    EXPECT_EQ(o.kv["path"], row.path) << row.target;
+    EXPECT_EQ(o.kv["host"], row.host) << row.target;
+    EXPECT_EQ(o.kv["target"], row.target);
+  }
+  // Still 400: characters outside the query's set after the empty path.
+  EXPECT_EQ(parse_once("GET http://h?a#b HTTP/1.1\r\n" + kH + "\r\n").kv.at("expect"), "400");
+}
+
+// One validator for the Host field and the absolute-form authority: each row is checked both
+// ways, and the verdicts must agree.
+TEST(RequestParserSemantics, P6_HostAndAbsoluteFormAuthorityShareOneValidator) {
+  const struct {
+    const char* host;
+    bool ok;
+  } table[] = {
+      // reg-names and dotted-decimal IPv4
+      {"example.com", true}, {"localhost", true}, {"a-b.c", true}, {"127.0.0.1", true},
+      {"0.0.0.0", true}, {"255.255.255.255", true}, {"1.2.3.4:80", true}, {"1a.example", true},
+      {"example.123a", true}, {"0xg.example", true}, {"x.0xg", true}, {"%41.b", true},
+      // a numeric last label: only canonical dotted decimal (Apache strict mode)
+      {"017700000001", false}, {"2130706433", false}, {"0x7f.1", false}, {"0x7f000001", false},
+      {"127.01.0.1", false}, {"127.0.0.01", false}, {"127.1", false}, {"1.2.3", false},
+      {"1.2.3.4.5", false}, {"256.0.0.1", false}, {"1.2.3.4.", false}, {"0x", false},
+      {"example.123", false}, {"a.0X1F", false}, {"0127.0.0.1:80", false}, {"1..2.3", false},
+      // IPv6 and IPvFuture literals
+      {"[::1]", true}, {"[::]", true}, {"[2001:db8::1]:8080", true},
+      {"[1:2:3:4:5:6:7:8]", true}, {"[1:2:3:4:5:6:7::]", true}, {"[::2:3:4:5:6:7:8]", true},
+      {"[::ffff:127.0.0.1]", true}, {"[1:2:3:4:5:6:1.2.3.4]", true}, {"[v1.a:b]", true},
+      {"[4712::abcd::]", false}, {"[1:2:3:4:5:6:7:8:9]", false}, {"[1:2:3:4:5:6:7]", false},
+      {"[12345::]", false}, {"[:1::]", false}, {"[1:]", false}, {"[1::2:]", false},
+      {"[::1%25eth0]", false}, {"[::ffff:127.0.0.01]", false}, {"[::1.2.3]", false},
+      {"[1:2:3:4:5:6:7:1.2.3.4]", false}, {"[]", false}, {"[g::]", false}, {"[v1.]", false},
+      {"[v.a]", false}, {"[::1", false}, {"[::1]x", false},
+  };
+  for (const auto& row : table) {
+    SCOPED_TRACE(row.host);
+    const std::string host = row.host;
+    Observed as_host = parse_once("GET / HTTP/1.1\r\nHost: " + host + "\r\n\r\n");
+    Observed as_target = parse_once("GET http://" + host + "/ HTTP/1.1\r\n" + kH + "\r\n");
+    EXPECT_EQ(as_host.kv.at("expect"), row.ok ? "complete" : "400") << as_host.summary;
+    EXPECT_EQ(as_target.kv.at("expect"), row.ok ? "complete" : "400") << as_target.summary;
+    if (!row.ok) {
+      EXPECT_EQ(as_host.kv["reason"], "invalid Host value");
+      EXPECT_EQ(as_target.kv["reason"], "invalid authority in the request-target");
+    }
+  }
+}
+
 TEST(RequestParserSemantics, P3_RootPathOfAbsoluteFormIsTheStaticSlash) {
   RequestParser parser;
   std::vector<HeaderField> fields(4);
   RequestHead head;
-  const std::string in = "GET http://a HTTP/1.1\r\n" + kH + "\r\n";
-  ASSERT_EQ(parser.parse(in, fields, head).status, ParseStatus::kComplete);
-  EXPECT_EQ(head.path, "/");
-  EXPECT_EQ(head.path.data(), RequestParser::kRootPath.data());
+  for (const std::string target : {"http://a", "http://a?q"}) {
+    const std::string in = "GET " + target + " HTTP/1.1\r\n" + kH + "\r\n";
+    parser.reset();
+    ASSERT_EQ(parser.parse(in, fields, head).status, ParseStatus::kComplete) << target;
+    EXPECT_EQ(head.path, "/");
+    EXPECT_EQ(head.path.data(), RequestParser::kRootPath.data());
+  }
 }
 
 // ---- Limits (P3, P6).

@@ -137,15 +137,102 @@ bool valid_port(std::string_view s) {
   return std::all_of(s.begin(), s.end(), [](char c) { return is_digit(static_cast<unsigned char>(c)); });
 }
 
-// uri-host [":" port] (RFC 3986 §3.2.2, RFC 9110 §7.2); s is non-empty.
+// RFC 3986 IPv4address: exactly four dec-octets, 0..255, without leading zeros.
+bool valid_ipv4(std::string_view s) {
+  for (int octet = 0; octet < 4; ++octet) {
+    if (octet > 0) {
+      if (s.empty() || s[0] != '.') return false;
+      s.remove_prefix(1);
+    }
+    std::size_t len = 0;
+    unsigned value = 0;
+    while (len < s.size() && len < 4 && is_digit(static_cast<unsigned char>(s[len]))) {
+      value = value * 10 + static_cast<unsigned>(s[len] - '0');
+      ++len;
+    }
+    if (len == 0 || len > 3 || value > 255 || (len > 1 && s[0] == '0')) return false;
+    s.remove_prefix(len);
+  }
+  return s.empty();
+}
+
+// RFC 3986 IPv6address: eight h16 groups, or fewer with exactly one "::", the last two groups
+// optionally written as an IPv4address. No zone identifier.
+bool valid_ipv6(std::string_view s) {
+  int groups = 0;
+  bool gap = false;
+  std::size_t i = 0;
+  if (s.starts_with("::")) {
+    gap = true;
+    i = 2;
+  }
+  while (i < s.size()) {
+    std::size_t j = i;
+    while (j < s.size() && j - i < 5 && is_hex(static_cast<unsigned char>(s[j]))) ++j;
+    if (j < s.size() && s[j] == '.') {  // the trailing IPv4address counts as two groups
+      if (!valid_ipv4(s.substr(i))) return false;
+      groups += 2;
+      break;
+    }
+    if (j == i || j - i > 4) return false;
+    ++groups;
+    i = j;
+    if (i == s.size()) break;
+    if (s[i] != ':' || i + 1 == s.size()) return false;  // a lone trailing ':' too
+    ++i;
+    if (s[i] == ':') {
+      if (gap) return false;  // a second "::" makes the address ambiguous
+      gap = true;
+      ++i;
+    }
+  }
+  return gap ? groups <= 7 : groups == 8;
+}
+
+// IP-literal: "[" ( IPv6address / IPvFuture ) "]" without the brackets (RFC 3986 §3.2.2).
+bool valid_ip_literal(std::string_view s) {
+  if (s.empty() || (s[0] != 'v' && s[0] != 'V')) return valid_ipv6(s);
+  const std::size_t dot = s.find('.');
+  if (dot == std::string_view::npos || dot == 1 || dot + 1 == s.size()) return false;
+  for (std::size_t i = 1; i < dot; ++i) {
+    if (!is_hex(static_cast<unsigned char>(s[i]))) return false;
+  }
+  return std::all_of(s.begin() + static_cast<std::ptrdiff_t>(dot) + 1, s.end(), [](char c) {
+    return is(static_cast<unsigned char>(c), kRegNameChar) || c == ':';
+  });
+}
+
+// A reg-name whose last label is a number (decimal, or "0x" hex) is what inet_aton and URL
+// parsers read as an IPv4 address ("017700000001", "0x7f.1", "127.01.0.1" all mean
+// 127.0.0.1), so such a name must be the one unambiguous form, dotted-decimal IPv4address
+// (as Apache's strict mode requires). Names with a non-numeric last label are reg-names.
+bool valid_numeric_name(std::string_view name) {
+  std::string_view t = name;
+  while (!t.empty() && t.back() == '.') t.remove_suffix(1);
+  const std::size_t dot = t.rfind('.');
+  std::string_view label = dot == std::string_view::npos ? t : t.substr(dot + 1);
+  if (label.size() >= 2 && label[0] == '0' && (label[1] == 'x' || label[1] == 'X')) {
+    label.remove_prefix(2);
+    if (!std::all_of(label.begin(), label.end(),
+                     [](char c) { return is_hex(static_cast<unsigned char>(c)); })) {
+      return true;
+    }
+  } else if (label.empty() || !std::all_of(label.begin(), label.end(), [](char c) {
+               return is_digit(static_cast<unsigned char>(c));
+             })) {
+    return true;
+  }
+  return valid_ipv4(name);
+}
+
+// uri-host [":" port] (RFC 3986 §3.2.2, RFC 9110 §7.2); s is non-empty. The one check for
+// the Host field and for the authority of an absolute-form or authority-form target.
 HTTPOWER_INLINE bool valid_host(std::string_view s) {
   std::size_t i = 0;
-  if (s[0] == '[') {  // IP-literal: IPv6address or IPvFuture, checked by character set only
+  if (s[0] == '[') {
     const std::size_t close = s.find(']');
-    if (close == std::string_view::npos || close == 1) return false;
-    for (i = 1; i < close; ++i) {
-      const auto c = static_cast<unsigned char>(s[i]);
-      if (!(is(c, kRegNameChar) || c == ':')) return false;
+    if (close == std::string_view::npos || !valid_ip_literal(s.substr(1, close - 1))) {
+      return false;
     }
     i = close + 1;
   } else {
@@ -159,6 +246,7 @@ HTTPOWER_INLINE bool valid_host(std::string_view s) {
       i += 3;
     }
     if (i == 0) return false;  // ":80": a port without a host
+    if (!valid_numeric_name(s.substr(0, i))) return false;
   }
   if (i == s.size()) return true;
   if (s[i] != ':') return false;
@@ -216,7 +304,6 @@ constexpr std::string_view kScheme = "absolute-form scheme is not http or https"
 constexpr std::string_view kNoSlashes = "absolute-form without \"//\" after the scheme";
 constexpr std::string_view kUserinfo = "userinfo in the request-target authority";
 constexpr std::string_view kAuthority = "invalid authority in the request-target";
-constexpr std::string_view kEmptyPathQuery = "absolute-form with an empty path and a query";
 constexpr std::string_view kAuthorityForm = "CONNECT needs an authority-form request-target";
 constexpr std::string_view kVersion = "malformed HTTP version";
 constexpr std::string_view kMajor = "HTTP major version not supported";
@@ -494,8 +581,7 @@ authority: {
   if (auth.empty() || !valid_host(auth)) return fail(400, reason::kAuthority);
   authority_end_ = static_cast<std::uint16_t>(i);
   path_start_ = authority_end_;
-  if (c == '?') return fail(400, reason::kEmptyPathQuery);
-  if (c == '/') {
+  if (c != ' ') {  // "/path[?query]", or "?query" after an empty path (kRootPath)
     ++i;
     goto path;
   }
@@ -854,7 +940,10 @@ HTTPOWER_INLINE void RequestParser::fill(std::string_view buffer, std::span<Head
       head.path = target;
       break;
     case Form::kAbsolute:
-      head.path = path_start_ == target_end_
+      // RFC 9110 §4.2.3: an empty path is "/" ("http://h", "http://h?q"). The query of an
+      // empty path is dropped: a static file selects nothing by query, and "/" is never
+      // redirected, the one place a query is echoed.
+      head.path = path_start_ == target_end_ || b[path_start_] == '?'
                       ? kRootPath
                       : std::string_view(b + path_start_, target_end_ - path_start_);
       break;

@@ -18,7 +18,7 @@
 // * `head` and `slots` are written only on kComplete; then head.headers is the prefix of
 //   `slots` holding the fields in order, and every non-empty view lies inside
 //   buffer[0, consumed) (P3), with one exception: an absolute-form target with an empty path
-//   ("http://h") gets head.path == kRootPath, a static "/".
+//   ("http://h", "http://h?q") gets head.path == kRootPath, a static "/".
 // * No allocation, no exception, no global state (P2); total over every byte string (P1).
 // * Every kError means the framing is lost: the server answers and closes the connection.
 //
@@ -35,9 +35,11 @@
 //   names map to Method, other tokens to Method::kUnknown (the planner answers 501).
 // * Request-target (§3.2): origin-form (RFC 3986 path and query characters only; '#', SP,
 //   CTLs, non-ASCII are 400), absolute-form with scheme http or https (case-insensitive):
-//   the authority replaces Host, the path goes to head.path ("/" if empty; an empty path
-//   followed by a query is 400); userinfo ('@') in the authority is 400. asterisk-form only
-//   for OPTIONS; authority-form only (and always) for CONNECT (head.path is empty).
+//   the authority replaces Host, the path goes to head.path; an empty path is "/" (RFC 9110
+//   §4.2.3), and then a query after it is dropped ("http://h?q" has head.path "/");
+//   userinfo ('@') in the authority is 400; the authority obeys the Host rules below.
+//   asterisk-form only for OPTIONS; authority-form only (and always) for CONNECT (head.path
+//   is empty).
 // * Version (§2.3): exactly "HTTP/" DIGIT "." DIGIT. Major 1 is accepted; minor_version is
 //   as sent (HTTP/1.2..1.9 get HTTP/1.1 semantics); any other major is 505; anything else 400.
 // * Limits: a request line longer than max_request_line octets (excluding its line end) is
@@ -51,11 +53,16 @@
 //   HTAB; NUL, CR, LF, DEL and other CTLs in it are 400. Leading/trailing OWS is trimmed.
 // * Host (§3.2): HTTP/1.1 without Host, or with two Host fields, is 400. A Host value must
 //   be uri-host [":" port] (reg-name with valid %-escapes, or an IP-literal in brackets);
-//   otherwise 400. An EMPTY Host value is accepted for origin-, asterisk- and authority-form
-//   (the target carries no authority and §3.2 lets a client send Host empty then); with the
-//   absolute-form, Host is ignored in favour of the target's authority (it still must be
-//   present once and valid or empty). The server serves one site and does not use Host to
-//   pick a root. HTTP/1.0 may omit Host (head.host is then empty).
+//   otherwise 400. The same check applies to a target's authority. IP-literals must be a
+//   well-formed IPv6address (RFC 3986: at most one "::", eight groups without it, no zone)
+//   or IPvFuture. A reg-name whose last label is numeric (digits, or "0x" hex) must be a
+//   dotted-decimal IPv4address without leading zeros ("017700000001", "0x7f.1",
+//   "127.01.0.1", "1.2.3" are 400), as Apache's strict mode does. An EMPTY Host value is
+//   accepted for origin-, asterisk- and authority-form (the target carries no authority
+//   and §3.2 lets a client send Host empty then); with the absolute-form, Host is ignored
+//   in favour of the target's authority (it still must be present once and valid or
+//   empty). The server serves one site and does not use Host to pick a root. HTTP/1.0 may
+//   omit Host (head.host is then empty).
 // * Content-Length (§6.3, §8.6 of RFC 9110): 1*DIGIT, no sign, no list; overflow of uint64
 //   is 400. Identical duplicate field lines (same number) are accepted as one; differing
 //   ones are 400. A value above max_content_length is 413 (checked after the whole head, so
