@@ -92,7 +92,8 @@ rc::Gen<Request> gen_request() {
     }
     if (r.has_host) {
       r.host = *rc::gen::elementOf(std::vector<std::string>{
-          "", "localhost", "example.com:8080", "[::1]", "[2001:db8::1]:443", "a-b.c_d~e", "%41b"});
+          "", "localhost", "example.com:8080", "[::1]", "[2001:db8::1]:443", "a-b.c_d~e", "%41b",
+          "127.0.0.1:80", "[::ffff:10.0.0.1]", "1.example"});
       others.insert(others.begin() + static_cast<std::ptrdiff_t>(
                                          *rc::gen::inRange<std::size_t>(0, others.size() + 1)),
                     Field{*rc::gen::elementOf(std::vector<std::string>{"Host", "host", "HOST"}),
