@@ -404,6 +404,7 @@ void Server::serve(Worker& w, ConnPtr c) {
       handle_parse_error(w, *c, too_big);
       continue;
     }
+    c->take_input();
     const ssize_t n = ::recv(c->fd.get(), c->in.get() + c->in_end, space, 0);
     c->read_attempted = true;
     if (n > 0) {
@@ -430,6 +431,7 @@ void Server::park_for_read(ConnPtr c) {
   } else {
     deadline = c->last_activity + config_.idle_timeout;
   }
+  c->release_idle_memory();  // M1: an idle connection holds no buffer
   poller_->park(std::move(c), ParkReason::kRead, deadline);  // C1: the last touch
 }
 
@@ -716,8 +718,7 @@ Server::SendResult Server::send_some(Connection& c) {
 
 void Server::finish_response(Connection& c) {
   c.sending = false;
-  c.file.reset();
-  if (c.file_bytes.capacity() > kPrereadMax) std::string().swap(c.file_bytes);
+  c.end_response();  // M1: no listing or read-ahead stays with the connection
   c.last_activity = Clock::now();
 }
 
