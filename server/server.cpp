@@ -92,7 +92,7 @@ Server::~Server() {
 }
 
 void Server::start(int signal_fd) {
-  root_ = std::make_unique<FileRoot>(config_.root);
+  root_ = std::make_unique<FileRoot>(config_.root, config_.dotfiles);
   log_ = std::make_unique<AccessLogFile>(config_.access_log);
   listener_ = open_listener(config_.bind, config_.port, kBacklog);
   url_ = listener_url(listener_);
@@ -579,7 +579,9 @@ void Server::plan_get(Worker& w, Connection& c, const RequestHead& head,
       return;
     }
     if (config_.listing) {
-      const std::string html = directory_listing(f.fd.get(), shown, config_.dotfiles);
+      const std::string_view rel = std::string_view(shown).substr(1, t.path.size());
+      const std::string html =
+          directory_listing(*root_, f.fd.get(), rel, shown, config_.dotfiles);
       plan_generated(head, "text/html; charset=utf-8", html, ctx, c.plan);
       prepare_body(c, UniqueFd());
       return;
