@@ -10,7 +10,9 @@
 //     kBoundBytes for every kind (the figures are printed);
 //   - after they close the fd count returns to its baseline (C3) and SIGTERM exits 0.
 // A connection that kept its 20 KiB input buffer, its plan's grown buffers or its
-// read-ahead would cost 8 KiB (small file) to 560 KiB (listing) here.
+// read-ahead would cost 8 KiB (small file) to 560 KiB (listing) here. Under the sanitizers
+// (the server is built with them too) freed memory sits in quarantine or shadow, so the
+// figures are printed but the bound is not checked.
 #include "load_client.hpp"
 #include "stress_common.hpp"
 
@@ -23,6 +25,18 @@ constexpr const char* kName = "idle_memory_stress";
 // bookkeeping per parked connection; the rest is slack for RSS noise spread over N.
 constexpr double kBoundBytes = 4096;
 constexpr int kListingEntries = 3000;
+
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+constexpr bool kSanitized = true;
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+constexpr bool kSanitized = true;
+#else
+constexpr bool kSanitized = false;
+#endif
+#else
+constexpr bool kSanitized = false;
+#endif
 
 struct Kind {
   const char* name;
@@ -94,13 +108,17 @@ double measure(const Kind& k, const TempDir& root, std::uint64_t seed, rlim_t li
   rec.fds_before = fds_before;
   expect_fds_back(server, rec, f, 30s, k.name);
   expect_clean_stop(server, f, 60s, k.name);
+  sum.fds_before = fds_before;
+  sum.fds_after = rec.fds_after;
+  sum.rss_before = rss_before;
+  sum.rss_after = rec.rss_after;
   if (h.held.empty()) return -1;
   const double per_conn = static_cast<double>(rss_idle - rss_before) * 1024.0 / static_cast<double>(h.held.size());
   std::printf("%s: %s: idle=%zu rss_kb=%ld->%ld bytes_per_idle_conn=%.0f (bound %.0f) seconds=%.1f\n",
               kName, k.name, h.held.size(), rss_before, rss_idle, per_conn, kBoundBytes,
               std::chrono::duration<double>(Clock::now() - t0).count());
   std::fflush(stdout);
-  if (per_conn > kBoundBytes) {
+  if (per_conn > kBoundBytes && !kSanitized) {
     f.add("M1: %s: %.0f bytes of RSS per idle connection, bound %.0f", k.name, per_conn, kBoundBytes);
   }
   return per_conn;
@@ -142,7 +160,7 @@ int main() {
     extra += part;
   }
   char bound[48];
-  std::snprintf(bound, sizeof bound, " bound=%.0f", kBoundBytes);
+  std::snprintf(bound, sizeof bound, " bound=%.0f%s", kBoundBytes, kSanitized ? "(unchecked)" : "");
   extra += bound;
   sum.failures = failures.count();
   sum.extra = extra;
