@@ -39,7 +39,7 @@ struct Connection {
 
   // Input: bytes [in_begin, in_end) of in are received and not yet consumed. Taken (with
   // take_input()) just before a read, released while the connection idles (M1).
-  // Not zero-filled: only [in_begin, in_end) is ever read (saves a 20 KiB memset per read).
+  // Not zero-filled: only [in_begin, in_end) is ever read (no 20 KiB memset per take).
   std::unique_ptr<char[]> in;
   std::size_t in_begin = 0;
   std::size_t in_end = 0;
