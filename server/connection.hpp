@@ -37,9 +37,10 @@ struct Connection {
   UniqueFd fd;
   char peer[48] = {};  // numeric client address for the access log
 
-  // Input: bytes [in_begin, in_end) of in are received and not yet consumed.
-  // Not zero-filled: only [in_begin, in_end) is ever read (saves a 20 KiB memset per accept).
-  std::unique_ptr<char[]> in = std::make_unique_for_overwrite<char[]>(kInputCapacity);
+  // Input: bytes [in_begin, in_end) of in are received and not yet consumed. Taken (with
+  // take_input()) just before a read, released while the connection idles (M1).
+  // Not zero-filled: only [in_begin, in_end) is ever read (no 20 KiB memset per take).
+  std::unique_ptr<char[]> in;
   std::size_t in_begin = 0;
   std::size_t in_end = 0;
   bool maybe_readable = true;           // the last read filled the buffer / fresh readiness
@@ -70,6 +71,42 @@ struct Connection {
   std::uint64_t linger_drained = 0;
 
   [[nodiscard]] std::size_t buffered() const noexcept { return in_end - in_begin; }
+
+  // M1, the memory a connection holds between requests (docs/server.md, "Memory").
+  void take_input() {
+    if (!in) in = std::make_unique_for_overwrite<char[]>(kInputCapacity);
+  }
+  // After each response: no read-ahead, and the plan's buffers at most their reserve (a
+  // listing or a multipart plan does not stay with the connection).
+  void end_response() noexcept {
+    file.reset();
+    file_preread = false;
+    std::string().swap(file_bytes);
+    std::vector<std::uint64_t>().swap(preread_at);
+    plan.trim();
+  }
+  // Parked for its next request with nothing buffered: no heap buffer at all. Thousands of
+  // idle keep-alive connections then cost sizeof(Connection) each, not 20 KiB or more.
+  void release_idle_memory() noexcept {
+    end_response();
+    plan.release();
+    if (buffered() == 0) {
+      in.reset();
+      in_begin = in_end = 0;
+    }
+  }
+  // Heap bytes held by the buffers above (tests check M1 with it).
+  [[nodiscard]] std::size_t heap_bytes() const noexcept {
+    const std::size_t read_ahead =
+        file_bytes.capacity() > std::string().capacity() ? file_bytes.capacity() + 1 : 0;
+    return (in ? kInputCapacity : 0) + plan.heap_bytes() + read_ahead +
+           preread_at.capacity() * sizeof(std::uint64_t);
+  }
+  // M1's bounds: after a response, and parked idle.
+  [[nodiscard]] static std::size_t after_response_max() noexcept {
+    return kInputCapacity + ResponsePlan::reserved_bytes();
+  }
+  static constexpr std::size_t kIdleHeapMax = 0;
 };
 
 using ConnPtr = std::unique_ptr<Connection>;

@@ -92,7 +92,7 @@ Server::~Server() {
 }
 
 void Server::start(int signal_fd) {
-  root_ = std::make_unique<FileRoot>(config_.root);
+  root_ = std::make_unique<FileRoot>(config_.root, config_.dotfiles);
   log_ = std::make_unique<AccessLogFile>(config_.access_log);
   listener_ = open_listener(config_.bind, config_.port, kBacklog);
   url_ = listener_url(listener_);
@@ -404,6 +404,7 @@ void Server::serve(Worker& w, ConnPtr c) {
       handle_parse_error(w, *c, too_big);
       continue;
     }
+    c->take_input();
     const ssize_t n = ::recv(c->fd.get(), c->in.get() + c->in_end, space, 0);
     c->read_attempted = true;
     if (n > 0) {
@@ -430,6 +431,7 @@ void Server::park_for_read(ConnPtr c) {
   } else {
     deadline = c->last_activity + config_.idle_timeout;
   }
+  c->release_idle_memory();  // M1: an idle connection holds no buffer
   poller_->park(std::move(c), ParkReason::kRead, deadline);  // C1: the last touch
 }
 
@@ -577,7 +579,9 @@ void Server::plan_get(Worker& w, Connection& c, const RequestHead& head,
       return;
     }
     if (config_.listing) {
-      const std::string html = directory_listing(f.fd.get(), shown, config_.dotfiles);
+      const std::string_view rel = std::string_view(shown).substr(1, t.path.size());
+      const std::string html =
+          directory_listing(*root_, f.fd.get(), rel, shown, config_.dotfiles);
       plan_generated(head, "text/html; charset=utf-8", html, ctx, c.plan);
       prepare_body(c, UniqueFd());
       return;
@@ -716,8 +720,7 @@ Server::SendResult Server::send_some(Connection& c) {
 
 void Server::finish_response(Connection& c) {
   c.sending = false;
-  c.file.reset();
-  if (c.file_bytes.capacity() > kPrereadMax) std::string().swap(c.file_bytes);
+  c.end_response();  // M1: no listing or read-ahead stays with the connection
   c.last_activity = Clock::now();
 }
 

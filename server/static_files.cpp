@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "httpower/http_date.hpp"
+#include "httpower/target_resolver.hpp"
 #include "listener.hpp"
 
 namespace httpower {
@@ -29,6 +30,8 @@ FileKind kind_for_errno(int e) {
     case EACCES:
     case EPERM:
       return FileKind::kForbidden;
+    case ENXIO:  // open(2) of a Unix socket (or a device with no driver): not a file, 403
+      return FileKind::kOther;
     default:  // ENOENT, ENOTDIR, ENAMETOOLONG, EXDEV (escapes the root), ELOOP, ...
       return FileKind::kMissing;
   }
@@ -63,7 +66,7 @@ bool OpenedFile::resource_error() const noexcept {
   return error == EMFILE || error == ENFILE || error == ENOMEM || error == ENOBUFS;
 }
 
-FileRoot::FileRoot(const std::string& root) {
+FileRoot::FileRoot(const std::string& root, bool dotfiles) : dotfiles_(dotfiles) {
   root_.reset(::open(root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (!root_) {
     throw StartupError("cannot serve '" + root + "': " + std::strerror(errno));
@@ -80,8 +83,24 @@ OpenedFile FileRoot::open(std::string_view rel, std::string& scratch) const {
   if (have_openat2_.load(std::memory_order_relaxed)) {
     open_how how{};
     how.flags = kOpenFlags;
-    how.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
-    const long fd = syscall(SYS_openat2, root_.get(), scratch.c_str(), &how, sizeof how);
+    // Without --dotfiles, T2 must hold for the file actually opened: a path with no symlink
+    // (the common case, one call) is the requested path, which plan_get has checked; a path
+    // through a symlink (ELOOP here) is opened again, following it, and then checked.
+    how.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS | (dotfiles_ ? 0 : RESOLVE_NO_SYMLINKS);
+    long fd = syscall(SYS_openat2, root_.get(), scratch.c_str(), &how, sizeof how);
+    if (fd < 0 && errno == ELOOP && !dotfiles_) {
+      how.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
+      fd = syscall(SYS_openat2, root_.get(), scratch.c_str(), &how, sizeof how);
+      if (fd >= 0) {
+        UniqueFd file(static_cast<int>(fd));
+        if (lands_on_hidden(file.get())) {  // as if absent, like a hidden request path
+          OpenedFile f;
+          f.error = ENOENT;
+          return f;
+        }
+        return facts_of(std::move(file));
+      }
+    }
     if (fd >= 0) return facts_of(UniqueFd(static_cast<int>(fd)));
     if (errno != ENOSYS) {
       OpenedFile f;
@@ -92,6 +111,25 @@ OpenedFile FileRoot::open(std::string_view rel, std::string& scratch) const {
     have_openat2_.store(false, std::memory_order_relaxed);
   }
   return open_walk(scratch.c_str());
+}
+
+// The opened file's path, relative to the root, has a hidden segment (T2). Read from
+// /proc/self/fd; when that fails, or the file is no longer beneath the root's path (the root
+// was moved), the answer is "hidden": the check fails closed.
+bool FileRoot::lands_on_hidden(int fd) const {
+  char link[32];
+  std::snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
+  char buf[PATH_MAX];
+  const ssize_t n = readlink(link, buf, sizeof buf);
+  if (n <= 0 || static_cast<std::size_t>(n) >= sizeof buf) return true;
+  std::string_view real(buf, static_cast<std::size_t>(n));
+  const std::string_view base = abs_ == "/" ? std::string_view() : std::string_view(abs_);
+  if (real == base) return false;  // the root itself
+  if (!real.starts_with(base) || real.size() <= base.size() || real[base.size()] != '/') {
+    return true;
+  }
+  real.remove_prefix(base.size() + 1);
+  return is_hidden_path(real);
 }
 
 // Fallback: one openat(O_NOFOLLOW) per component, so no symlink is ever followed.
@@ -172,33 +210,62 @@ std::string human_size(std::uint64_t n) {
 
 }  // namespace
 
-std::string directory_listing(int dir, std::string_view url_path, bool show_hidden) {
-  std::vector<Entry> entries;
+namespace {
+
+// A listing shows exactly what GET serves: each entry is opened as GET opens it (through
+// FileRoot: beneath the root, T2 on the path a symlink leads to) and listed with the facts
+// of what was opened, if that is a regular file or a directory. A symlink out of the root,
+// a broken one, one onto a hidden name, a FIFO, socket or device, an unreadable file: left
+// out, and nothing of their targets is shown.
+void collect_entries(const FileRoot& root, int dir, std::string_view rel_dir, bool show_hidden,
+                     std::vector<Entry>& entries) {
   const int dup_fd = fcntl(dir, F_DUPFD_CLOEXEC, 0);
-  if (dup_fd >= 0) {
-    // Rewind: the fd may have been read before (it is the worker's open directory).
-    (void)lseek(dup_fd, 0, SEEK_SET);
-    DIR* d = fdopendir(dup_fd);
-    if (d == nullptr) {
-      ::close(dup_fd);
-    } else {
-      while (dirent* e = readdir(d)) {
-        const std::string_view name = e->d_name;
-        if (name == "." || name == "..") continue;
-        if (name.front() == '.' && !show_hidden) continue;  // hidden names (--dotfiles)
-        Entry en;
-        en.name = e->d_name;
-        struct stat st {};
-        if (fstatat(dup_fd, e->d_name, &st, 0) == 0) {  // follows links: shows the target
-          en.dir = S_ISDIR(st.st_mode);
-          en.size = static_cast<std::uint64_t>(st.st_size);
-          en.mtime = st.st_mtim.tv_sec;
-        }
-        entries.push_back(std::move(en));
-      }
-      closedir(d);  // closes dup_fd
-    }
+  if (dup_fd < 0) return;
+  // Rewind: the fd may have been read before (it is the worker's open directory).
+  (void)lseek(dup_fd, 0, SEEK_SET);
+  DIR* d = fdopendir(dup_fd);
+  if (d == nullptr) {
+    ::close(dup_fd);
+    return;
   }
+  std::string rel;
+  std::string scratch;
+  while (dirent* e = readdir(d)) {
+    const std::string_view name = e->d_name;
+    if (name == "." || name == "..") continue;
+    if (name.front() == '.' && !show_hidden) continue;  // hidden names (--dotfiles)
+    unsigned char type = e->d_type;
+    if (type == DT_UNKNOWN) {
+      struct stat st {};
+      if (fstatat(dup_fd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0) continue;
+      type = S_ISREG(st.st_mode)   ? DT_REG
+             : S_ISDIR(st.st_mode) ? DT_DIR
+             : S_ISLNK(st.st_mode) ? DT_LNK
+                                   : DT_UNKNOWN;
+    }
+    // A FIFO, socket or device is 403 for GET: not listed, and not opened here either.
+    if (type != DT_REG && type != DT_DIR && type != DT_LNK) continue;
+    rel.assign(rel_dir);
+    if (!rel.empty()) rel += '/';
+    rel += name;
+    const OpenedFile f = root.open(rel, scratch);
+    if (f.facts.kind != FileKind::kRegular && f.facts.kind != FileKind::kDirectory) continue;
+    Entry en;
+    en.name = name;
+    en.dir = f.facts.kind == FileKind::kDirectory;
+    en.size = f.facts.size;
+    en.mtime = f.facts.mtime_sec;
+    entries.push_back(std::move(en));
+  }
+  closedir(d);  // closes dup_fd
+}
+
+}  // namespace
+
+std::string directory_listing(const FileRoot& root, int dir, std::string_view rel_dir,
+                              std::string_view url_path, bool show_hidden) {
+  std::vector<Entry> entries;
+  collect_entries(root, dir, rel_dir, show_hidden, entries);
   std::sort(entries.begin(), entries.end(), [](const Entry& a, const Entry& b) {
     if (a.dir != b.dir) return a.dir;
     return a.name < b.name;

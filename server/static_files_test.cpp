@@ -1,9 +1,12 @@
 // FileRoot: opening beneath the root (T1 in the file system), with openat2 and with the
 // O_NOFOLLOW fallback walk used on kernels without it.
 
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
+#include <cstring>
 #include <string>
 
 #include "static_files.hpp"
@@ -24,6 +27,8 @@ class FileRootTest : public ::testing::TestWithParam<bool> {
     ASSERT_EQ(symlink("../a.txt", dir_.file("sub/up-link").c_str()), 0);
     ASSERT_EQ(symlink((outside_ + "/secret").c_str(), dir_.file("out-link").c_str()), 0);
     ASSERT_EQ(mkfifo(dir_.file("fifo").c_str(), 0644), 0);
+    dir_.write(".git/config", "c");
+    ASSERT_EQ(symlink(".git", dir_.file("gitlink").c_str()), 0);
     root_ = std::make_unique<FileRoot>(dir_.path());
     if (!GetParam()) root_->use_component_walk_for_testing();
   }
@@ -64,6 +69,31 @@ TEST_P(FileRootTest, SymlinkInsideTheRootFollowedOnlyWithOpenat2) {
   // Documented policy: openat2 follows links that stay beneath the root; the fallback walk
   // refuses every symlink.
   EXPECT_EQ(kind("sub/up-link"), GetParam() ? FileKind::kRegular : FileKind::kMissing);
+}
+
+TEST_P(FileRootTest, UnixSocketIsOtherNotMissing) {
+  const int sfd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  ASSERT_GE(sfd, 0);
+  sockaddr_un a{};
+  a.sun_family = AF_UNIX;
+  const std::string path = dir_.file("sock");
+  ASSERT_LT(path.size(), sizeof a.sun_path);
+  std::memcpy(a.sun_path, path.c_str(), path.size() + 1);
+  ASSERT_EQ(::bind(sfd, reinterpret_cast<const sockaddr*>(&a), sizeof a), 0);
+  OpenedFile f = root_->open("sock", scratch_);
+  EXPECT_EQ(f.facts.kind, FileKind::kOther) << "open: " << std::strerror(f.error);
+  EXPECT_FALSE(f.fd.valid());
+  ::close(sfd);
+}
+
+TEST_P(FileRootTest, T2_SymlinkOntoAHiddenNameIsMissing) {
+  EXPECT_EQ(kind("gitlink/config"), FileKind::kMissing);
+  EXPECT_EQ(kind("gitlink"), FileKind::kMissing);
+  EXPECT_EQ(kind(".git/config"), FileKind::kRegular) << "plan_get refuses the requested path";
+  FileRoot with_dotfiles(dir_.path(), true);
+  if (!GetParam()) with_dotfiles.use_component_walk_for_testing();
+  EXPECT_EQ(with_dotfiles.open("gitlink/config", scratch_).facts.kind,
+            GetParam() ? FileKind::kRegular : FileKind::kMissing);
 }
 
 INSTANTIATE_TEST_SUITE_P(Openat2AndWalk, FileRootTest, ::testing::Values(true, false),

@@ -56,6 +56,7 @@ class PlanWriter {
 
   void start(int status) {
     p_.clear();
+    p_.reserve();  // after release(): one allocation per buffer, not a growth sequence
     p_.status_ = status;
     p_.head_ += "HTTP/1.1 ";
     number(p_.head_, static_cast<std::uint64_t>(status));
@@ -353,10 +354,39 @@ void plan_regular(PlanWriter& w, const RequestHead& head, const ResolvedTarget& 
 
 }  // namespace
 
-ResponsePlan::ResponsePlan() {
+ResponsePlan::ResponsePlan() { reserve(); }
+
+void ResponsePlan::reserve() {
   head_.reserve(kHeadReserve);
   inline_.reserve(kInlineReserve);
   segments_.reserve(kSegmentReserve);
+}
+
+void ResponsePlan::release() noexcept {
+  clear();
+  std::string().swap(head_);
+  std::string().swap(inline_);
+  std::vector<BodySegment>().swap(segments_);
+}
+
+void ResponsePlan::trim() noexcept {
+  if (head_.capacity() > kHeadReserve || inline_.capacity() > kInlineReserve ||
+      segments_.capacity() > kSegmentReserve) {
+    release();
+  } else {
+    clear();
+  }
+}
+
+std::size_t ResponsePlan::heap_bytes() const noexcept {
+  const auto str = [](const std::string& s) {
+    return s.capacity() > std::string().capacity() ? s.capacity() + 1 : 0;  // beyond the SSO
+  };
+  return str(head_) + str(inline_) + segments_.capacity() * sizeof(BodySegment);
+}
+
+std::size_t ResponsePlan::reserved_bytes() noexcept {
+  return kHeadReserve + 1 + kInlineReserve + 1 + kSegmentReserve * sizeof(BodySegment);
 }
 
 void ResponsePlan::clear() noexcept {

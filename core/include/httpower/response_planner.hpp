@@ -51,7 +51,9 @@
 //      the segment lengths; for HEAD it equals GET's.
 //
 // Memory: a ResponsePlan is reusable; clear() (done by every plan_* call) keeps capacity, so a
-// per-connection plan stops allocating after its first responses. The planner reads no clock,
+// per-connection plan stops allocating after its first responses. A large body (a listing)
+// grows the inline buffer: trim() gives back any buffer grown beyond its reserve, release()
+// every buffer (an idle connection holds none, M1); the next plan_* call reserves again. The planner reads no clock,
 // no file and no global state: the same inputs give the same bytes.
 
 #include <cstddef>
@@ -100,6 +102,11 @@ class ResponsePlan {
   ResponsePlan();
 
   void clear() noexcept;  // keeps capacity
+  void trim() noexcept;     // clear(); frees the buffers if one grew beyond its reserve
+  void release() noexcept;  // clear() and free every buffer
+  // Heap bytes the buffers hold, and the most they hold after trim() (their reserve).
+  [[nodiscard]] std::size_t heap_bytes() const noexcept;
+  [[nodiscard]] static std::size_t reserved_bytes() noexcept;
 
   [[nodiscard]] int status() const noexcept { return status_; }
   // Status line, header fields and the empty line ("\r\n\r\n" at the end).
@@ -118,6 +125,7 @@ class ResponsePlan {
 
  private:
   friend class PlanWriter;
+  void reserve();
   int status_ = 0;
   bool keep_alive_ = false;
   bool has_content_length_ = false;
