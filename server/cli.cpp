@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "config.hpp"
+#include "httpower/mime.hpp"
 
 namespace httpower {
 
@@ -32,6 +33,10 @@ std::string usage_text() {
          "                           except /.well-known/)\n"
          "      --access-log FILE|-  Combined Log Format access log (default '-' = stdout)\n"
          "      --quiet              no access log\n"
+         "      --mime EXT=TYPE      Content-Type for files ending in .EXT (repeatable;\n"
+         "                           wins over the system table and the built-in one)\n"
+         "      --mime-types FILE    extension table in mime.types format (default\n"
+         "                           /etc/mime.types when present; 'none' = built-in only)\n"
          "      --header-timeout S   request head deadline from its first byte (default 10)\n"
          "      --idle-timeout S     keep-alive idle limit (default 15)\n"
          "      --send-timeout S     limit without send progress (default 30)\n"
@@ -129,6 +134,16 @@ CliResult parse_args(const std::vector<std::string>& args) {
     } else if (a == "--access-log") {
       if (!need(v) || v.empty()) return fail("missing access log file");
       c.access_log = v;
+    } else if (a == "--mime") {
+      std::string ext, type;
+      if (!need(v) || !parse_mime_override(v, ext, type)) {
+        return fail("invalid --mime value: '" + v + "' (EXT=TYPE, e.g. vtt=text/vtt)");
+      }
+      c.mime_overrides.emplace_back(std::move(ext), std::move(type));
+    } else if (a == "--mime-types") {
+      if (!need(v) || v.empty()) return fail("missing --mime-types file (or 'none')");
+      c.mime_types_file = v == "none" ? std::string() : v;
+      c.mime_types_file_given = true;
     } else if (a == "--header-timeout" || a == "--idle-timeout" || a == "--send-timeout" ||
                a == "--drain-timeout") {
       std::chrono::milliseconds ms{};

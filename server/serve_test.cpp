@@ -87,6 +87,40 @@ TEST_F(Serve, EveryMimeKindByteExact) {
   }
 }
 
+// The MIME layers (built-in, a mime.types file, --mime) and the UTF-8 sniff for files of
+// unknown type: README and Makefile are text, a file with a NUL or bad UTF-8 is not.
+TEST_F(Serve, ContentTypeLayersAndTextSniffing) {
+  root_->write("README", "HTTPower \xe2\x80\x94 caf\xc3\xa9\n");
+  root_->write("Makefile", "all:\n\tcc -o x x.c\n");
+  root_->write("blob", std::string("ab\0cd", 5));
+  root_->write("latin1", "caf\xe9\n");
+  root_->write("captions.vtt", "WEBVTT\n");
+  root_->write("model.glb", "glTF");
+  root_->write("thing.foo", "x");
+  root_->write("types/mime.types", "application/x-foo foo\ntext/x-shadow vtt\n");
+  Config c = test_config(root_->path());
+  c.mime_types_file = root_->file("types/mime.types");
+  c.mime_overrides = {{"glb", "model/gltf-binary"}, {"VTT", "text/vtt"}};
+  auto& s = start(std::move(c));
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"README", "text/plain; charset=utf-8"},
+      {"Makefile", "text/plain; charset=utf-8"},
+      {"blob", "application/octet-stream"},
+      {"latin1", "application/octet-stream"},
+      {"captions.vtt", "text/vtt; charset=utf-8"},  // --mime wins over the file
+      {"model.glb", "model/gltf-binary"},
+      {"thing.foo", "application/x-foo"},            // from the file
+      {"app.js", "application/javascript; charset=utf-8"},  // built-in, not in the file
+  };
+  for (const auto& [file, type] : cases) {
+    auto r = s.get("/" + file);
+    ASSERT_TRUE(r) << file;
+    EXPECT_EQ(r->status, 200) << file;
+    EXPECT_EQ(r->field("content-type"), type) << file;
+    EXPECT_EQ(r->body, read_file(file)) << file;
+  }
+}
+
 TEST_F(Serve, SparseFileOver100MBByteExact) {
   const std::uint64_t size = (101ull << 20) + 7;
   {

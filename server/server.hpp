@@ -27,6 +27,7 @@
 #include "config.hpp"
 #include "connection.hpp"
 #include "httpower/bounded_queue.hpp"
+#include "httpower/mime.hpp"
 #include "listener.hpp"
 #include "poller.hpp"
 #include "static_files.hpp"
@@ -94,6 +95,7 @@ class Server {
   void plan_get(Worker& w, Connection& c, const RequestHead& head, const ResolvedTarget& t,
                 const PlanContext& ctx);
   void prepare_body(Connection& c, UniqueFd file);
+  void sniff_text(std::string_view path, OpenedFile& f) const;
   SendResult send_some(Connection& c);
   void finish_response(Connection& c);
   void park_for_read(ConnPtr c);
@@ -106,6 +108,7 @@ class Server {
   Config config_;
   std::unique_ptr<FileRoot> root_;
   std::unique_ptr<AccessLogFile> log_;
+  MimeTypes mime_;
   Listener listener_;
   std::string url_;
   BoundedQueue<ConnPtr> queue_;

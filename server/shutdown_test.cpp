@@ -46,7 +46,9 @@ TEST(Cli, HelpAndVersionExitZero) {
 TEST(Cli, UsageErrorsExitTwoWithOneLine) {
   for (const std::vector<std::string>& a :
        std::vector<std::vector<std::string>>{{"--bogus"}, {"-p", "99999"}, {"-t", "0"}, {"-p"},
-                                            {"--idle-timeout", "-1"}, {"a", "b"}, {"--dotfiles=yes"}}) {
+                                            {"--idle-timeout", "-1"}, {"a", "b"}, {"--dotfiles=yes"},
+                                            {"--mime", "vtt"}, {"--mime", "vtt=text"},
+                                            {"--mime=a/b=text/plain"}, {"--mime-types"}}) {
     ChildServer c(a);
     const int status = c.wait_exit();
     const std::string err = c.read_stderr();
@@ -65,6 +67,10 @@ TEST(Cli, RuntimeErrorsExitOne) {
   ChildServer first(args(root.path()));
   auto port = first.wait_ready();
   ASSERT_TRUE(port);
+  ChildServer no_types({root.path(), "-p", "0", "--mime-types", "/nonexistent/mime.types"});
+  EXPECT_EQ(no_types.wait_exit(), 1) << "a named MIME table must be readable";
+  const std::string err3 = no_types.read_stderr();
+  EXPECT_NE(err3.find("/nonexistent/mime.types"), std::string::npos) << err3;
   ChildServer second({root.path(), "-p", std::to_string(*port), "--quiet"});
   EXPECT_EQ(second.wait_exit(), 1) << "port in use";
   const std::string err2 = second.read_stderr();

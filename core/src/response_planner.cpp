@@ -328,7 +328,8 @@ void plan_regular(PlanWriter& w, const RequestHead& head, const ResolvedTarget& 
     case Precondition::kPreconditionFailed: return error_page(w, 412, r);
     case Precondition::kProceed: break;
   }
-  const std::string_view type = mime_type_for_path(t.path);
+  const MimeTypes& types = ctx.types ? *ctx.types : built_in_mime_types();
+  const std::string_view type = types.content_type(t.path, f.utf8_text);
   // §14.2: Range only for GET; §13.1.5: If-Range decides whether Range is used at all.
   if (head.method != Method::kGet || head.range.empty() ||
       (!head.if_range.empty() && !if_range_holds(head.if_range, v, ctx.now))) {
