@@ -60,6 +60,9 @@ Listener open_listener(const std::string& bind_addr, std::uint16_t port, int bac
     }
     if (bind(fd.get(), ai->ai_addr, ai->ai_addrlen) != 0) {
       last_error = std::strerror(errno);
+      if (errno == EADDRINUSE) {
+        last_error += " (another server has this port: choose another with -p, or -p 0 for a free one)";
+      }
       continue;
     }
     if (listen(fd.get(), backlog) != 0) {

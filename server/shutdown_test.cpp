@@ -75,6 +75,7 @@ TEST(Cli, RuntimeErrorsExitOne) {
   EXPECT_EQ(second.wait_exit(), 1) << "port in use";
   const std::string err2 = second.read_stderr();
   EXPECT_NE(err2.find("cannot listen"), std::string::npos) << err2;
+  EXPECT_NE(err2.find("-p 0"), std::string::npos) << "suggests a free port: " << err2;
   first.signal(SIGINT);
   EXPECT_EQ(first.wait_exit(), 0);
 }
@@ -157,7 +158,7 @@ TEST(Shutdown, C2_SigintUnderLoadWithOneWorkerAndQueueOfOne) {
   TempDir root;
   const std::string content = random_bytes(256 * 1024, 5);
   root.write("f.bin", content);
-  ChildServer c(args(root.path(), {"-t", "1", "-q", "1", "--drain-timeout", "20"}));
+  ChildServer c(args(root.path(), {"-t", "1", "--queue", "1", "--drain-timeout", "20"}));
   auto port = c.wait_ready();
   ASSERT_TRUE(port);
   const int n = scaled(40, 8);
