@@ -165,6 +165,34 @@ TEST_F(Serve, StatusCodes404_403_301_405_501_Options) {
   EXPECT_EQ(s.get("/index.html/")->status, 404) << "a file is not a directory";
 }
 
+// Which 501s close: an unknown method on a well-formed request keeps the connection (its
+// framing is known, docs/server.md); a method token longer than any we implement is refused
+// while the request line is read, and an unknown transfer coding leaves the body's framing
+// unknown: both close.
+TEST_F(Serve, Unknown501KeepsTheConnectionUnlessTheFramingIsLost) {
+  auto& s = start();
+  Client kept = s.client();
+  ASSERT_TRUE(kept.send_all("BREW /index.html HTTP/1.1\r\nHost: t\r\n\r\n"));
+  auto brew = kept.read_response();
+  ASSERT_TRUE(brew);
+  EXPECT_EQ(brew->status, 501);
+  EXPECT_EQ(brew->field("connection"), "");
+  ASSERT_TRUE(kept.send_all(get_request("/notes.txt")));
+  auto next = kept.read_response();
+  ASSERT_TRUE(next) << "the connection outlives an unknown method's 501";
+  EXPECT_EQ(next->body, "plain text\n");
+  for (const std::string req : {"PROPFIND /index.html HTTP/1.1\r\nHost: t\r\n\r\n",
+                                "POST /x HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: br, chunked\r\n\r\n"}) {
+    Client closed = s.client();
+    ASSERT_TRUE(closed.send_all(req));
+    auto r = closed.read_response();
+    ASSERT_TRUE(r) << req;
+    EXPECT_EQ(r->status, 501) << req;
+    EXPECT_EQ(r->field("connection"), "close") << req;
+    EXPECT_TRUE(closed.read_to_eof()) << req;
+  }
+}
+
 TEST_F(Serve, R1_HeadHasGetsHeadersAndNoBody) {
   auto& s = start();
   for (const std::string path : {"/index.html", "/blob.bin", "/empty.txt", "/missing", "/sub"}) {
