@@ -440,6 +440,30 @@ TEST_F(Serve, DirectoriesIndexListingAndRedirect) {
 
 // T2: names beginning with '.' are 404 (as if absent, no redirect that would reveal a
 // folder) and not listed, unless --dotfiles; /.well-known/ is served either way.
+// What a person sees in a listing: directories first, natural case-insensitive order,
+// sizes in binary units with the exact count on hover.
+TEST_F(Serve, ListingIsNaturalCaseInsensitiveWithDirectoriesFirst) {
+  for (const char* d : {"list/Zdir", "list/adir"}) root_->mkdir(d);
+  for (const char* f : {"list/f100", "list/f10", "list/F2", "list/f1", "list/B.txt", "list/a.txt"}) {
+    root_->write(f, "x");
+  }
+  root_->write("list/big.bin", std::string(1536, 'b'));
+  Config c = test_config(root_->path());
+  c.listing = true;
+  auto& s = start(std::move(c));
+  auto r = s.get("/list/");
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->status, 200);
+  std::size_t at = 0;
+  for (const char* name : {">adir/<", ">Zdir/<", ">a.txt<", ">B.txt<", ">big.bin<", ">f1<", ">F2<",
+                           ">f10<", ">f100<"}) {
+    const std::size_t next = r->body.find(name, at);
+    ASSERT_NE(next, std::string::npos) << name << " missing or out of order:\n" << r->body;
+    at = next;
+  }
+  EXPECT_NE(r->body.find("title=\"1536 bytes\">1.5 KiB"), std::string::npos) << r->body;
+}
+
 TEST_F(Serve, T2_DotfilesAre404AndUnlistedUnlessEnabled) {
   root_->write(".env", "SECRET=1\n");
   root_->write(".git/config", "[core]\n");
