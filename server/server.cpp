@@ -116,7 +116,7 @@ void Server::start(int signal_fd) {
   log_ = std::make_unique<AccessLogFile>(config_.access_log);
   mime_ = load_mime_types(config_);
   listener_ = open_listener(config_.bind, config_.port, kBacklog);
-  url_ = listener_url(listener_);
+  url_ = listener_urls(listener_).front();
   stop_fd_.reset(eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC));
   accept_fd_.reset(eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC));
   reserve_fd_.reset(::open("/dev/null", O_RDONLY | O_CLOEXEC));

@@ -65,6 +65,8 @@ class Server {
 
   [[nodiscard]] std::uint16_t port() const noexcept { return listener_.port; }
   [[nodiscard]] std::string url() const { return url_; }
+  // Every URL a person can open (listener_urls); url() is the first.
+  [[nodiscard]] std::vector<std::string> urls() const { return listener_urls(listener_); }
   [[nodiscard]] const std::string& root() const noexcept { return root_->absolute_path(); }
   [[nodiscard]] const Config& config() const noexcept { return config_; }
   [[nodiscard]] std::size_t open_connections() const noexcept { return live_.load(); }

@@ -80,6 +80,31 @@ TEST(Cli, RuntimeErrorsExitOne) {
   EXPECT_EQ(first.wait_exit(), 0);
 }
 
+// "-b 0.0.0.0" prints URLs a person can open (loopback first, then each interface), never
+// http://0.0.0.0:P/.
+TEST(Cli, WildcardBindPrintsReachableUrls) {
+  TempDir root;
+  ChildServer c(args(root.path(), {"-b", "0.0.0.0", "--listing"}));
+  std::string line;
+  auto port = c.wait_ready(&line);
+  ASSERT_TRUE(port) << line;
+  EXPECT_NE(line.find(" on http://127.0.0.1:" + std::to_string(*port) + "/ (2 workers); Ctrl-C stops"),
+            std::string::npos)
+      << line;
+  const Listener wildcard = open_listener("0.0.0.0", 0, 1);
+  const std::vector<std::string> urls = listener_urls(wildcard);
+  ASSERT_FALSE(urls.empty());
+  EXPECT_EQ(urls.front(), "http://127.0.0.1:" + std::to_string(wildcard.port) + "/");
+  for (std::size_t i = 1; i < urls.size(); ++i) {
+    EXPECT_EQ(urls[i].find("0.0.0.0"), std::string::npos) << urls[i];
+    auto also = c.read_line();
+    ASSERT_TRUE(also);
+    EXPECT_EQ(also->rfind("httpower: also on http://", 0), 0u) << *also;
+  }
+  c.signal(SIGTERM);
+  EXPECT_EQ(c.wait_exit(), 0);
+}
+
 TEST(Cli, StartupLineNamesAbsoluteRootRealPortAndWorkers) {
   TempDir root;
   ChildServer c(args(root.path(), {"-t", "3"}));
@@ -89,7 +114,7 @@ TEST(Cli, StartupLineNamesAbsoluteRootRealPortAndWorkers) {
   EXPECT_NE(*port, 0);
   const std::string abs = std::filesystem::canonical(root.path()).string();
   EXPECT_EQ(line, "httpower: serving " + abs + " on http://127.0.0.1:" + std::to_string(*port) +
-                      "/ (3 workers)");
+                      "/ (3 workers, listings off: --listing turns them on); Ctrl-C stops");
   c.signal(SIGTERM);
   EXPECT_EQ(c.wait_exit(), 0);
   Listener probe;
