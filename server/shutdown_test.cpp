@@ -2,6 +2,7 @@
 // the shutdown protocol (S1-S3, C2), descriptor exhaustion. Every wait is bounded.
 
 #include <sys/resource.h>
+#include <sys/stat.h>
 
 #include <atomic>
 #include <regex>
@@ -103,6 +104,33 @@ TEST(Cli, WildcardBindPrintsReachableUrls) {
   }
   c.signal(SIGTERM);
   EXPECT_EQ(c.wait_exit(), 0);
+}
+
+// A ROOT that can be read but not searched fails at start-up with one line and exit 1, not
+// with a 403 per request. Root reads every directory, so as root the server runs as nobody
+// (setpriv, util-linux).
+TEST(Cli, UnsearchableRootFailsAtStartUp) {
+  TempDir parent;
+  const std::string dir = parent.file("noexec");
+  ASSERT_EQ(::mkdir(dir.c_str(), 0755), 0);
+  ASSERT_EQ(::chmod(parent.path().c_str(), 0755), 0);
+  ASSERT_EQ(::chmod(dir.c_str(), 0444), 0);  // r--r--r--: listable, not searchable
+  testsupport::ChildOptions o;
+  o.capture_stderr = true;
+  o.timeout = 10s;
+  std::vector<std::string> a = {dir, "-p", "0", "--quiet"};
+  if (::geteuid() == 0) {
+    o.binary = "/usr/bin/setpriv";
+    a.insert(a.begin(), {"--reuid=65534", "--regid=65534", "--clear-groups", HTTPOWER_BINARY});
+  } else {
+    o.binary = HTTPOWER_BINARY;
+  }
+  testsupport::ChildServer c(o, a);
+  EXPECT_EQ(c.wait_exit(), 1);
+  const std::string err = c.read_stderr();
+  EXPECT_EQ(std::count(err.begin(), err.end(), '\n'), 1) << err;
+  EXPECT_NE(err.find("not searchable"), std::string::npos) << err;
+  ::chmod(dir.c_str(), 0755);
 }
 
 TEST(Cli, StartupLineNamesAbsoluteRootRealPortAndWorkers) {

@@ -69,6 +69,12 @@ FileRoot::FileRoot(const std::string& root) {
   if (!root_) {
     throw StartupError("cannot serve '" + root + "': " + std::strerror(errno));
   }
+  // A root that can be read but not searched (mode r-- for us) opens fine and then fails
+  // every request with 403: refuse it now, in one line.
+  if (faccessat(root_.get(), ".", X_OK, AT_EACCESS) != 0) {
+    throw StartupError("cannot serve '" + root + "': the directory is not searchable (" +
+                       std::strerror(errno) + "; it needs the x permission)");
+  }
   char buf[PATH_MAX];
   if (realpath(root.c_str(), buf) == nullptr) {
     throw StartupError("cannot resolve '" + root + "': " + std::strerror(errno));
