@@ -128,7 +128,10 @@ TEST(Cli, UnsearchableRootFailsAtStartUp) {
   testsupport::ChildServer c(o, a);
   EXPECT_EQ(c.wait_exit(), 1);
   const std::string err = c.read_stderr();
-  EXPECT_EQ(std::count(err.begin(), err.end(), '\n'), 1) << err;
+  // One line of ours (a coverage build adds gcov's own "profiling:" complaints: nobody cannot
+  // write the build tree's counters).
+  EXPECT_EQ(err.rfind("httpower: ", 0), 0u) << err;
+  EXPECT_EQ(err.find('\n'), err.find("\nprofiling:") == std::string::npos ? err.size() - 1 : err.find("\nprofiling:")) << err;
   EXPECT_NE(err.find("not searchable"), std::string::npos) << err;
   ::chmod(dir.c_str(), 0755);
 }
