@@ -277,6 +277,22 @@ TEST(ResponsePlanner, DirectoryWithoutSlashRedirectsKeepingQuery) {
   expect_well_formed(p.plan, false);
 }
 
+// The 403 of a directory without index.html (listing off) says why and how to list; other
+// 403s say nothing about the server's options.
+TEST(ResponsePlanner, DirectoryForbiddenPageNamesTheListingFlag) {
+  Planned p;
+  run(p, get("/docs/"), of_kind(FileKind::kDirectory));
+  EXPECT_EQ(p.plan.status(), 403);
+  EXPECT_NE(body(p.plan).find("--listing"), std::string::npos) << body(p.plan);
+  expect_well_formed(p.plan, false);
+  Planned h;
+  run(h, get("/docs/", Method::kHead), of_kind(FileKind::kDirectory));
+  EXPECT_EQ(h.plan.content_length(), p.plan.content_length()) << "R1";
+  run(p, get("/secret.txt"), of_kind(FileKind::kForbidden));
+  EXPECT_EQ(p.plan.status(), 403);
+  EXPECT_EQ(body(p.plan).find("--listing"), std::string::npos);
+}
+
 TEST(ResponsePlanner, RedirectLocationIsNormalizedAndReencoded) {
   Planned p;
   // A leading "//" would make a protocol-relative URL (an open redirect): never echoed.

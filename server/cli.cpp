@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "config.hpp"
+#include "httpower/mime.hpp"
 
 namespace httpower {
 
@@ -24,22 +25,46 @@ std::string usage_text() {
          "Serve the directory ROOT (default: the current directory) over HTTP/1.1.\n"
          "\n"
          "  -p, --port PORT          port to listen on (default 8080; 0 = pick a free port)\n"
-         "  -b, --bind ADDR          address to bind (default 127.0.0.1; '::' = all, dual stack)\n"
+         "  -b, --bind ADDR          address to bind (default 127.0.0.1; '::' = all, dual stack;\n"
+         "                           IPv6 literals with or without brackets: ::1, [::1])\n"
          "  -t, --threads N          worker threads (default: number of CPUs)\n"
-         "  -q, --queue N            ready-queue capacity (default: 64 per worker)\n"
-         "      --listing            HTML directory listings (default off: 403)\n"
+         "      --queue N            connections ready to be served that may wait for a free\n"
+         "                           worker (default: 64 per worker); beyond that, new\n"
+         "                           connections wait in the kernel until one is taken\n"
+         "      --listing            HTML directory listings (default off: a directory\n"
+         "                           without index.html is 403)\n"
          "      --dotfiles           serve and list names beginning with '.' (default: 404,\n"
          "                           except /.well-known/)\n"
          "      --access-log FILE|-  Combined Log Format access log (default '-' = stdout)\n"
-         "      --quiet              no access log\n"
-         "      --header-timeout S   request head deadline from its first byte (default 10)\n"
-         "      --idle-timeout S     keep-alive idle limit (default 15)\n"
-         "      --send-timeout S     limit without send progress (default 30)\n"
-         "      --drain-timeout S    graceful-stop drain limit (default 5)\n"
+         "  -q, --quiet              no access log\n"
+         "      --mime EXT=TYPE      Content-Type for files ending in .EXT (repeatable;\n"
+         "                           wins over the system table and the built-in one)\n"
+         "      --mime-types FILE    extension table in mime.types format (default\n"
+         "                           /etc/mime.types when present; 'none' = built-in only)\n"
+         "      --header-timeout S   a request's head must arrive within S seconds of its\n"
+         "                           first byte (default 10)\n"
+         "      --idle-timeout S     close a kept-alive connection after S idle seconds\n"
+         "                           (default 15)\n"
+         "      --send-timeout S     close a connection whose client takes no byte of the\n"
+         "                           response for S seconds (default 30)\n"
+         "      --drain-timeout S    on Ctrl-C or SIGTERM, responses under way get S more\n"
+         "                           seconds to finish (default 5)\n"
          "      --max-connections N  open connections limit (default 10000)\n"
          "      --max-requests N     requests per connection (default 1000; 0 = unlimited)\n"
          "  -h, --help               this text\n"
-         "      --version            print the version\n";
+         "      --version            print the version\n"
+         "\n"
+         "S is seconds, fractions allowed (0.5). Options may be written -p8080, -p 8080,\n"
+         "--port=8080 or --port 8080; '--' ends the options.\n"
+         "\n"
+         "Examples:\n"
+         "  httpower                          serve the current directory on port 8080\n"
+         "  httpower ~/site -p 0 --listing    any free port, with directory listings\n"
+         "  httpower /srv/www -b :: -p 80     every address, IPv4 and IPv6\n"
+         "\n"
+         "Exit status: 0 after a graceful stop (Ctrl-C or SIGTERM), --help or --version;\n"
+         "1 when serving cannot start (missing root, port in use, log not writable);\n"
+         "2 for a usage error; 130 when a second Ctrl-C cuts the graceful stop short.\n";
 }
 
 namespace {
@@ -64,103 +89,192 @@ bool parse_seconds(const std::string& s, std::chrono::milliseconds& out) {
   return true;
 }
 
-}  // namespace
+// Each option's effect: "" on success, else what the value must be (the caller names the
+// option and quotes the value).
+using Apply = std::string (*)(Config&, const std::string&);
 
-CliResult parse_args(const std::vector<std::string>& args) {
-  CliResult r;
-  Config& c = r.config;
-  bool have_root = false;
-  auto fail = [&r](std::string msg) {
-    r.action = CliAction::kUsageError;
-    r.error = std::move(msg);
-    return r;
-  };
-  for (std::size_t i = 0; i < args.size(); ++i) {
-    std::string a = args[i];
-    std::string value;
-    bool inline_value = false;
-    if (a.rfind("--", 0) == 0) {
-      const auto eq = a.find('=');
-      if (eq != std::string::npos) {
-        value = a.substr(eq + 1);
-        a = a.substr(0, eq);
-        inline_value = true;
+struct Option {
+  char short_name;  // '\0': long only
+  std::string_view long_name;
+  bool takes_value;
+  Apply apply;
+};
+
+template <typename T, unsigned long long Min, unsigned long long Max>
+std::string set_count(T& field, const std::string& v) {
+  unsigned long long n = 0;
+  if (!parse_uint(v, Max, n) || n < Min) {
+    return "must be a whole number from " + std::to_string(Min) + " to " + std::to_string(Max);
+  }
+  field = static_cast<T>(n);
+  return {};
+}
+
+std::string set_seconds(std::chrono::milliseconds& field, const std::string& v) {
+  return parse_seconds(v, field) ? std::string() : "must be seconds, more than 0, at most 86400";
+}
+
+const Option kOptions[] = {
+    {'p', "port", true,
+     [](Config& c, const std::string& v) { return set_count<std::uint16_t, 0, 65535>(c.port, v); }},
+    {'b', "bind", true,
+     [](Config& c, const std::string& v) -> std::string {
+       std::string host = v;
+       if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
+         host = host.substr(1, host.size() - 2);  // "[::1]" as in URLs
+       }
+       if (host.empty()) return "must be an IPv4 or IPv6 address or a host name";
+       c.bind = host;
+       return {};
+     }},
+    {'t', "threads", true,
+     [](Config& c, const std::string& v) { return set_count<unsigned, 1, 1024>(c.threads, v); }},
+    {'\0', "queue", true,
+     [](Config& c, const std::string& v) {
+       return set_count<std::size_t, 1, 1'000'000>(c.queue_capacity, v);
+     }},
+    {'\0', "listing", false, [](Config& c, const std::string&) { c.listing = true; return std::string(); }},
+    {'\0', "dotfiles", false, [](Config& c, const std::string&) { c.dotfiles = true; return std::string(); }},
+    {'q', "quiet", false, [](Config& c, const std::string&) { c.access_log.clear(); return std::string(); }},
+    {'\0', "access-log", true,
+     [](Config& c, const std::string& v) -> std::string {
+       if (v.empty()) return "must be a file name or '-' (stdout)";
+       c.access_log = v;
+       return {};
+     }},
+    {'\0', "mime", true,
+     [](Config& c, const std::string& v) -> std::string {
+       std::string ext, type;
+       if (!parse_mime_override(v, ext, type)) return "must be EXT=TYPE, e.g. vtt=text/vtt";
+       c.mime_overrides.emplace_back(std::move(ext), std::move(type));
+       return {};
+     }},
+    {'\0', "mime-types", true,
+     [](Config& c, const std::string& v) -> std::string {
+       if (v.empty()) return "must be a file name or 'none'";
+       c.mime_types_file = v == "none" ? std::string() : v;
+       c.mime_types_file_given = true;
+       return {};
+     }},
+    {'\0', "header-timeout", true,
+     [](Config& c, const std::string& v) { return set_seconds(c.header_timeout, v); }},
+    {'\0', "idle-timeout", true,
+     [](Config& c, const std::string& v) { return set_seconds(c.idle_timeout, v); }},
+    {'\0', "send-timeout", true,
+     [](Config& c, const std::string& v) { return set_seconds(c.send_timeout, v); }},
+    {'\0', "drain-timeout", true,
+     [](Config& c, const std::string& v) { return set_seconds(c.drain_timeout, v); }},
+    {'\0', "max-connections", true,
+     [](Config& c, const std::string& v) {
+       return set_count<std::size_t, 1, 10'000'000>(c.max_connections, v);
+     }},
+    {'\0', "max-requests", true,
+     [](Config& c, const std::string& v) {
+       return set_count<std::size_t, 0, 1'000'000'000>(c.max_requests, v);
+     }},
+    {'h', "help", false, nullptr},
+    {'\0', "version", false, nullptr},
+};
+
+const Option* find_long(std::string_view name) {
+  for (const Option& o : kOptions) {
+    if (o.long_name == name) return &o;
+  }
+  return nullptr;
+}
+
+const Option* find_short(char name) {
+  for (const Option& o : kOptions) {
+    if (o.short_name != '\0' && o.short_name == name) return &o;
+  }
+  return nullptr;
+}
+
+// Walks argv in getopt_long's conventions (without permutation of what follows "--").
+class ArgParser {
+ public:
+  explicit ArgParser(const std::vector<std::string>& args) : args_(args) {}
+
+  CliResult run() {
+    bool options_done = false;
+    for (i_ = 0; i_ < args_.size() && r_.action == CliAction::kRun; ++i_) {
+      const std::string& a = args_[i_];
+      if (options_done || a == "-" || a.empty() || a[0] != '-') {
+        root(a);
+      } else if (a == "--") {
+        options_done = true;
+      } else if (a.rfind("--", 0) == 0) {
+        long_option(a);
+      } else {
+        short_options(a);
       }
     }
-    auto need = [&](std::string& out) {
-      if (inline_value) {
-        out = value;
-        return true;
-      }
-      if (i + 1 >= args.size()) return false;
-      out = args[++i];
-      return true;
-    };
-    unsigned long long n = 0;
-    std::string v;
-    if (a == "-h" || a == "--help") {
-      r.action = CliAction::kHelp;
-      return r;
-    } else if (a == "--version") {
-      r.action = CliAction::kVersion;
-      return r;
-    } else if (a == "-p" || a == "--port") {
-      if (!need(v) || !parse_uint(v, 65535, n)) return fail("invalid or missing port: '" + v + "'");
-      c.port = static_cast<std::uint16_t>(n);
-    } else if (a == "-b" || a == "--bind") {
-      if (!need(v) || v.empty()) return fail("missing bind address");
-      c.bind = v;
-    } else if (a == "-t" || a == "--threads") {
-      if (!need(v) || !parse_uint(v, 1024, n) || n == 0) {
-        return fail("invalid thread count: '" + v + "' (1..1024)");
-      }
-      c.threads = static_cast<unsigned>(n);
-    } else if (a == "-q" || a == "--queue") {
-      if (!need(v) || !parse_uint(v, 1'000'000, n) || n == 0) {
-        return fail("invalid queue capacity: '" + v + "' (1..1000000)");
-      }
-      c.queue_capacity = n;
-    } else if (a == "--listing") {
-      c.listing = true;
-    } else if (a == "--dotfiles") {
-      c.dotfiles = true;
-    } else if (a == "--quiet") {
-      c.access_log.clear();
-    } else if (a == "--access-log") {
-      if (!need(v) || v.empty()) return fail("missing access log file");
-      c.access_log = v;
-    } else if (a == "--header-timeout" || a == "--idle-timeout" || a == "--send-timeout" ||
-               a == "--drain-timeout") {
-      std::chrono::milliseconds ms{};
-      if (!need(v) || !parse_seconds(v, ms)) {
-        return fail("invalid " + a + " value: '" + v + "' (seconds, > 0)");
-      }
-      if (a == "--header-timeout") c.header_timeout = ms;
-      if (a == "--idle-timeout") c.idle_timeout = ms;
-      if (a == "--send-timeout") c.send_timeout = ms;
-      if (a == "--drain-timeout") c.drain_timeout = ms;
-    } else if (a == "--max-connections") {
-      if (!need(v) || !parse_uint(v, 10'000'000, n) || n == 0) {
-        return fail("invalid --max-connections: '" + v + "'");
-      }
-      c.max_connections = n;
-    } else if (a == "--max-requests") {
-      if (!need(v) || !parse_uint(v, 1'000'000'000, n)) {
-        return fail("invalid --max-requests: '" + v + "'");
-      }
-      c.max_requests = n;
-    } else if (a.size() > 1 && a[0] == '-') {
-      return fail("unknown option: " + a);
-    } else {
-      if (have_root) return fail("more than one ROOT given: " + a);
-      c.root = a;
-      have_root = true;
+    return std::move(r_);
+  }
+
+ private:
+  void fail(std::string msg) {
+    if (r_.action != CliAction::kRun) return;
+    r_.action = CliAction::kUsageError;
+    r_.error = std::move(msg);
+  }
+
+  void root(const std::string& a) {
+    if (have_root_) return fail("more than one ROOT given: '" + r_.config.root + "' and '" + a + "'");
+    r_.config.root = a;
+    have_root_ = true;
+  }
+
+  void apply(const Option& o, const std::string& shown, const std::string* value) {
+    if (o.apply == nullptr) {
+      r_.action = o.long_name == "help" ? CliAction::kHelp : CliAction::kVersion;
+      return;
     }
-    if (inline_value && (a == "--listing" || a == "--dotfiles" || a == "--quiet")) {
-      return fail("option " + a + " takes no value");
+    if (!o.takes_value) {
+      (void)o.apply(r_.config, {});
+      return;
+    }
+    if (value == nullptr) {
+      if (i_ + 1 >= args_.size()) return fail("missing value for " + shown);
+      value = &args_[++i_];
+    }
+    const std::string why = o.apply(r_.config, *value);
+    if (!why.empty()) fail("invalid value for " + shown + ": '" + *value + "' " + why);
+  }
+
+  void long_option(const std::string& a) {
+    const std::size_t eq = a.find('=');
+    const std::string name = a.substr(2, eq == std::string::npos ? std::string::npos : eq - 2);
+    const Option* o = find_long(name);
+    if (o == nullptr) return fail("unknown option: --" + name);
+    if (eq == std::string::npos) return apply(*o, "--" + name, nullptr);
+    if (!o->takes_value) return fail("option --" + name + " takes no value");
+    const std::string value = a.substr(eq + 1);
+    apply(*o, "--" + name, &value);
+  }
+
+  // "-p8080", "-p 8080", "-qh": flags may be bundled; a value takes the rest of the word.
+  void short_options(const std::string& a) {
+    for (std::size_t k = 1; k < a.size() && r_.action == CliAction::kRun; ++k) {
+      const Option* o = find_short(a[k]);
+      if (o == nullptr) return fail(std::string("unknown option: -") + a[k]);
+      const std::string shown = std::string("-") + a[k];
+      if (o->takes_value && k + 1 < a.size()) {
+        const std::string value = a.substr(k + 1);
+        return apply(*o, shown, &value);
+      }
+      apply(*o, shown, nullptr);
     }
   }
-  return r;
-}
+
+  const std::vector<std::string>& args_;
+  std::size_t i_ = 0;
+  bool have_root_ = false;
+  CliResult r_;
+};
+
+}  // namespace
+
+CliResult parse_args(const std::vector<std::string>& args) { return ArgParser(args).run(); }
 
 }  // namespace httpower

@@ -6,9 +6,13 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 namespace httpower {
+
+inline constexpr std::string_view kSystemMimeTypes = "/etc/mime.types";
 
 struct Config {
   std::string root = ".";
@@ -27,6 +31,11 @@ struct Config {
   std::size_t max_connections = 10'000;
   std::size_t max_requests = 1'000;  // per connection; 0 = unlimited
   std::uint64_t max_discard_body = 1 << 20;  // Content-Length bodies discarded up to this
+  // MIME layers over the built-in table (mime.hpp): a mime.types file ("" = none; the default
+  // is skipped silently when absent, a named one must be readable) and --mime EXT=TYPE.
+  std::string mime_types_file = std::string(kSystemMimeTypes);
+  bool mime_types_file_given = false;
+  std::vector<std::pair<std::string, std::string>> mime_overrides;
 
   // Resolved defaults (threads, queue) for a given CPU count.
   void finalize();

@@ -45,6 +45,9 @@ mkdir -p "$work/www/.git" && echo "[core]" > "$work/www/.git/config"
 [ "$(c -o /dev/null -w '%{http_code}' "${base}%2egit/config")" = 404 ] || fail "encoded .git served"
 c -r 100-199 -o "$work/range" "${base}files/large.bin"
 [ "$(stat -c %s "$work/range")" = 100 ] && cmp -s -i 100:0 -n 100 "$work/www/files/large.bin" "$work/range" || fail "range"
+# The README's range example, as written, on the committed site (no generated file needed).
+[ "$(c -r 0-99 -o "$work/readme" -w '%{http_code}' "${base}docs/notes.txt")" = 206 ] &&
+  cmp -s -n 100 "$work/www/docs/notes.txt" "$work/readme" || fail "README range example"
 # Keep-alive: curl reuses one connection for two URLs.
 c -v -o /dev/null -o /dev/null "${base}style.css" "${base}app.js" 2> "$work/v"
 grep -q "Re-using existing connection" "$work/v" || fail "keep-alive not reused"

@@ -1,6 +1,8 @@
 #include "listener.hpp"
 
 #include <arpa/inet.h>
+#include <ifaddrs.h>
+#include <net/if.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -8,6 +10,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <algorithm>
 #include <memory>
 
 namespace httpower {
@@ -60,6 +63,9 @@ Listener open_listener(const std::string& bind_addr, std::uint16_t port, int bac
     }
     if (bind(fd.get(), ai->ai_addr, ai->ai_addrlen) != 0) {
       last_error = std::strerror(errno);
+      if (errno == EADDRINUSE) {
+        last_error += " (another server has this port: choose another with -p, or -p 0 for a free one)";
+      }
       continue;
     }
     if (listen(fd.get(), backlog) != 0) {
@@ -86,6 +92,42 @@ Listener open_listener(const std::string& bind_addr, std::uint16_t port, int bac
 std::string listener_url(const Listener& l) {
   std::string host = l.ipv6 ? "[" + l.host + "]" : l.host;
   return "http://" + host + ":" + std::to_string(l.port) + "/";
+}
+
+std::vector<std::string> listener_urls(const Listener& l) {
+  const bool any4 = !l.ipv6 && l.host == "0.0.0.0";
+  const bool any6 = l.ipv6 && l.host == "::";
+  if (!any4 && !any6) return {listener_url(l)};
+  ifaddrs* list = nullptr;
+  if (getifaddrs(&list) != 0) return {listener_url(l)};
+  std::unique_ptr<ifaddrs, decltype(&freeifaddrs)> guard(list, &freeifaddrs);
+  std::vector<std::pair<bool, std::string>> found;  // (not loopback, url): loopback sorts first
+  for (const ifaddrs* i = list; i != nullptr; i = i->ifa_next) {
+    if (i->ifa_addr == nullptr || (i->ifa_flags & IFF_UP) == 0) continue;
+    const int family = i->ifa_addr->sa_family;
+    if (family != AF_INET && !(any6 && family == AF_INET6)) continue;
+    if (family == AF_INET6 &&
+        IN6_IS_ADDR_LINKLOCAL(&reinterpret_cast<const sockaddr_in6*>(i->ifa_addr)->sin6_addr)) {
+      continue;
+    }
+    sockaddr_storage ss{};
+    std::memcpy(&ss, i->ifa_addr, family == AF_INET6 ? sizeof(sockaddr_in6) : sizeof(sockaddr_in));
+    Listener one;
+    one.ipv6 = family == AF_INET6;
+    one.host = numeric_host(ss);
+    one.port = l.port;
+    const std::string url = listener_url(one);
+    const bool loopback = (i->ifa_flags & IFF_LOOPBACK) != 0;
+    if (std::none_of(found.begin(), found.end(), [&](const auto& f) { return f.second == url; })) {
+      found.emplace_back(!loopback, url);
+    }
+  }
+  std::stable_sort(found.begin(), found.end(),
+                   [](const auto& a, const auto& b) { return a.first < b.first; });
+  std::vector<std::string> urls;
+  for (auto& f : found) urls.push_back(std::move(f.second));
+  if (urls.empty()) urls.push_back(listener_url(l));
+  return urls;
 }
 
 }  // namespace httpower

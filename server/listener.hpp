@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #include "unique_fd.hpp"
 
@@ -30,5 +31,10 @@ struct Listener {
 
 // "http://127.0.0.1:8080/" or "http://[::1]:8080/".
 [[nodiscard]] std::string listener_url(const Listener& l);
+
+// The URLs a person can open: for a wildcard bind ("0.0.0.0", "::") one per address of this
+// machine's interfaces that are up (loopback first; IPv6 link-local ones left out, as they
+// need a zone in the URL; IPv4 too for "::", which is dual stack); otherwise listener_url.
+[[nodiscard]] std::vector<std::string> listener_urls(const Listener& l);
 
 }  // namespace httpower

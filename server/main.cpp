@@ -51,8 +51,13 @@ int main(int argc, char** argv) {
   try {
     Server server(cli.config);
     server.start(sfd.get());
-    std::printf("httpower: serving %s on %s (%u workers)\n", server.root().c_str(),
-                server.url().c_str(), server.config().threads);
+    const std::vector<std::string> urls = server.urls();
+    std::printf("httpower: serving %s on %s (%u workers%s); Ctrl-C stops\n",
+                server.root().c_str(), urls.front().c_str(), server.config().threads,
+                server.config().listing ? "" : ", listings off: --listing turns them on");
+    for (std::size_t i = 1; i < urls.size(); ++i) {
+      std::printf("httpower: also on %s\n", urls[i].c_str());
+    }
     std::fflush(stdout);
     return server.run();
   } catch (const std::exception& e) {

@@ -87,6 +87,40 @@ TEST_F(Serve, EveryMimeKindByteExact) {
   }
 }
 
+// The MIME layers (built-in, a mime.types file, --mime) and the UTF-8 sniff for files of
+// unknown type: README and Makefile are text, a file with a NUL or bad UTF-8 is not.
+TEST_F(Serve, ContentTypeLayersAndTextSniffing) {
+  root_->write("README", "HTTPower \xe2\x80\x94 caf\xc3\xa9\n");
+  root_->write("Makefile", "all:\n\tcc -o x x.c\n");
+  root_->write("blob", std::string("ab\0cd", 5));
+  root_->write("latin1", "caf\xe9\n");
+  root_->write("captions.vtt", "WEBVTT\n");
+  root_->write("model.glb", "glTF");
+  root_->write("thing.foo", "x");
+  root_->write("types/mime.types", "application/x-foo foo\ntext/x-shadow vtt\n");
+  Config c = test_config(root_->path());
+  c.mime_types_file = root_->file("types/mime.types");
+  c.mime_overrides = {{"glb", "model/gltf-binary"}, {"VTT", "text/vtt"}};
+  auto& s = start(std::move(c));
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"README", "text/plain; charset=utf-8"},
+      {"Makefile", "text/plain; charset=utf-8"},
+      {"blob", "application/octet-stream"},
+      {"latin1", "application/octet-stream"},
+      {"captions.vtt", "text/vtt; charset=utf-8"},  // --mime wins over the file
+      {"model.glb", "model/gltf-binary"},
+      {"thing.foo", "application/x-foo"},            // from the file
+      {"app.js", "application/javascript; charset=utf-8"},  // built-in, not in the file
+  };
+  for (const auto& [file, type] : cases) {
+    auto r = s.get("/" + file);
+    ASSERT_TRUE(r) << file;
+    EXPECT_EQ(r->status, 200) << file;
+    EXPECT_EQ(r->field("content-type"), type) << file;
+    EXPECT_EQ(r->body, read_file(file)) << file;
+  }
+}
+
 TEST_F(Serve, SparseFileOver100MBByteExact) {
   const std::uint64_t size = (101ull << 20) + 7;
   {
@@ -129,6 +163,34 @@ TEST_F(Serve, StatusCodes404_403_301_405_501_Options) {
   EXPECT_EQ(opt->status, 204);
   EXPECT_EQ(opt->field("allow"), "GET, HEAD, OPTIONS");
   EXPECT_EQ(s.get("/index.html/")->status, 404) << "a file is not a directory";
+}
+
+// Which 501s close: an unknown method on a well-formed request keeps the connection (its
+// framing is known, docs/server.md); a method token longer than any we implement is refused
+// while the request line is read, and an unknown transfer coding leaves the body's framing
+// unknown: both close.
+TEST_F(Serve, Unknown501KeepsTheConnectionUnlessTheFramingIsLost) {
+  auto& s = start();
+  Client kept = s.client();
+  ASSERT_TRUE(kept.send_all("BREW /index.html HTTP/1.1\r\nHost: t\r\n\r\n"));
+  auto brew = kept.read_response();
+  ASSERT_TRUE(brew);
+  EXPECT_EQ(brew->status, 501);
+  EXPECT_EQ(brew->field("connection"), "");
+  ASSERT_TRUE(kept.send_all(get_request("/notes.txt")));
+  auto next = kept.read_response();
+  ASSERT_TRUE(next) << "the connection outlives an unknown method's 501";
+  EXPECT_EQ(next->body, "plain text\n");
+  for (const std::string req : {"PROPFIND /index.html HTTP/1.1\r\nHost: t\r\n\r\n",
+                                "POST /x HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: br, chunked\r\n\r\n"}) {
+    Client closed = s.client();
+    ASSERT_TRUE(closed.send_all(req));
+    auto r = closed.read_response();
+    ASSERT_TRUE(r) << req;
+    EXPECT_EQ(r->status, 501) << req;
+    EXPECT_EQ(r->field("connection"), "close") << req;
+    EXPECT_TRUE(closed.read_to_eof()) << req;
+  }
 }
 
 TEST_F(Serve, R1_HeadHasGetsHeadersAndNoBody) {
@@ -378,6 +440,30 @@ TEST_F(Serve, DirectoriesIndexListingAndRedirect) {
 
 // T2: names beginning with '.' are 404 (as if absent, no redirect that would reveal a
 // folder) and not listed, unless --dotfiles; /.well-known/ is served either way.
+// What a person sees in a listing: directories first, natural case-insensitive order,
+// sizes in binary units with the exact count on hover.
+TEST_F(Serve, ListingIsNaturalCaseInsensitiveWithDirectoriesFirst) {
+  for (const char* d : {"list/Zdir", "list/adir"}) root_->mkdir(d);
+  for (const char* f : {"list/f100", "list/f10", "list/F2", "list/f1", "list/B.txt", "list/a.txt"}) {
+    root_->write(f, "x");
+  }
+  root_->write("list/big.bin", std::string(1536, 'b'));
+  Config c = test_config(root_->path());
+  c.listing = true;
+  auto& s = start(std::move(c));
+  auto r = s.get("/list/");
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->status, 200);
+  std::size_t at = 0;
+  for (const char* name : {">adir/<", ">Zdir/<", ">a.txt<", ">B.txt<", ">big.bin<", ">f1<", ">F2<",
+                           ">f10<", ">f100<"}) {
+    const std::size_t next = r->body.find(name, at);
+    ASSERT_NE(next, std::string::npos) << name << " missing or out of order:\n" << r->body;
+    at = next;
+  }
+  EXPECT_NE(r->body.find("title=\"1536 bytes\">1.5 KiB"), std::string::npos) << r->body;
+}
+
 TEST_F(Serve, T2_DotfilesAre404AndUnlistedUnlessEnabled) {
   root_->write(".env", "SECRET=1\n");
   root_->write(".git/config", "[core]\n");

@@ -17,6 +17,8 @@
 #include <csignal>
 #include <cstring>
 #include <ctime>
+#include <fstream>
+#include <sstream>
 
 #include "httpower/target_resolver.hpp"
 #include "httpower/version.hpp"
@@ -44,6 +46,24 @@ void notify(int efd) noexcept {
 void drain_eventfd(int efd) noexcept {
   std::uint64_t v = 0;
   (void)!::read(efd, &v, sizeof v);
+}
+
+// The MIME layers over the built-in table: the mime.types file, then the user's --mime.
+MimeTypes load_mime_types(const Config& config) {
+  MimeTypes types;
+  if (!config.mime_types_file.empty()) {
+    std::ifstream in(config.mime_types_file, std::ios::binary);
+    if (in) {
+      std::ostringstream text;
+      text << in.rdbuf();
+      (void)types.add_mime_types_text(text.str());
+    } else if (config.mime_types_file_given) {
+      throw StartupError("cannot read MIME types file '" + config.mime_types_file +
+                         "': " + std::strerror(errno));
+    }
+  }
+  for (const auto& [ext, type] : config.mime_overrides) (void)types.add(ext, type);
+  return types;
 }
 
 Config finalized(Config c) {
@@ -94,8 +114,9 @@ Server::~Server() {
 void Server::start(int signal_fd) {
   root_ = std::make_unique<FileRoot>(config_.root, config_.dotfiles);
   log_ = std::make_unique<AccessLogFile>(config_.access_log);
+  mime_ = load_mime_types(config_);
   listener_ = open_listener(config_.bind, config_.port, kBacklog);
-  url_ = listener_url(listener_);
+  url_ = listener_urls(listener_).front();
   stop_fd_.reset(eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC));
   accept_fd_.reset(eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC));
   reserve_fd_.reset(::open("/dev/null", O_RDONLY | O_CLOEXEC));
@@ -485,6 +506,7 @@ void Server::handle_request(Worker& w, Connection& c, const RequestHead& head,
   ctx.now = std::time(nullptr);
   ctx.closing = closing;
   ctx.server = kServerName;
+  ctx.types = &mime_;
 
   const ResolvedTarget t = resolve_target(head.path, w.target_buf);
   if (needs_file(head, t)) {
@@ -587,8 +609,24 @@ void Server::plan_get(Worker& w, Connection& c, const RequestHead& head,
       return;
     }
   }
+  sniff_text(t.path, f);
   plan_response(head, t, f.facts, ctx, c.plan);
   prepare_body(c, std::move(f.fd));
+}
+
+// A file whose extension no MIME layer knows is text/plain when its first bytes are UTF-8
+// text (mime.hpp): one pread, for such files only.
+void Server::sniff_text(std::string_view path, OpenedFile& f) const {
+  if (f.facts.kind != FileKind::kRegular || !mime_.find(path).empty()) return;
+  std::array<char, kTextSniffBytes> head;
+  const auto want = static_cast<std::size_t>(std::min<std::uint64_t>(f.facts.size, head.size()));
+  ssize_t n = -1;
+  do {
+    n = ::pread(f.fd.get(), head.data(), want, 0);
+  } while (n < 0 && errno == EINTR);
+  if (n < 0) return;
+  const auto got = static_cast<std::size_t>(n);
+  f.facts.utf8_text = looks_like_utf8_text(std::string_view(head.data(), got), got >= f.facts.size);
 }
 
 // Small file bodies are read now and leave with the head in one sendmsg; large ones keep

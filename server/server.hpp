@@ -27,6 +27,7 @@
 #include "config.hpp"
 #include "connection.hpp"
 #include "httpower/bounded_queue.hpp"
+#include "httpower/mime.hpp"
 #include "listener.hpp"
 #include "poller.hpp"
 #include "static_files.hpp"
@@ -64,6 +65,8 @@ class Server {
 
   [[nodiscard]] std::uint16_t port() const noexcept { return listener_.port; }
   [[nodiscard]] std::string url() const { return url_; }
+  // Every URL a person can open (listener_urls); url() is the first.
+  [[nodiscard]] std::vector<std::string> urls() const { return listener_urls(listener_); }
   [[nodiscard]] const std::string& root() const noexcept { return root_->absolute_path(); }
   [[nodiscard]] const Config& config() const noexcept { return config_; }
   [[nodiscard]] std::size_t open_connections() const noexcept { return live_.load(); }
@@ -94,6 +97,7 @@ class Server {
   void plan_get(Worker& w, Connection& c, const RequestHead& head, const ResolvedTarget& t,
                 const PlanContext& ctx);
   void prepare_body(Connection& c, UniqueFd file);
+  void sniff_text(std::string_view path, OpenedFile& f) const;
   SendResult send_some(Connection& c);
   void finish_response(Connection& c);
   void park_for_read(ConnPtr c);
@@ -106,6 +110,7 @@ class Server {
   Config config_;
   std::unique_ptr<FileRoot> root_;
   std::unique_ptr<AccessLogFile> log_;
+  MimeTypes mime_;
   Listener listener_;
   std::string url_;
   BoundedQueue<ConnPtr> queue_;

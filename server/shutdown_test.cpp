@@ -2,6 +2,7 @@
 // the shutdown protocol (S1-S3, C2), descriptor exhaustion. Every wait is bounded.
 
 #include <sys/resource.h>
+#include <sys/stat.h>
 
 #include <atomic>
 #include <regex>
@@ -46,7 +47,9 @@ TEST(Cli, HelpAndVersionExitZero) {
 TEST(Cli, UsageErrorsExitTwoWithOneLine) {
   for (const std::vector<std::string>& a :
        std::vector<std::vector<std::string>>{{"--bogus"}, {"-p", "99999"}, {"-t", "0"}, {"-p"},
-                                            {"--idle-timeout", "-1"}, {"a", "b"}, {"--dotfiles=yes"}}) {
+                                            {"--idle-timeout", "-1"}, {"a", "b"}, {"--dotfiles=yes"},
+                                            {"--mime", "vtt"}, {"--mime", "vtt=text"},
+                                            {"--mime=a/b=text/plain"}, {"--mime-types"}}) {
     ChildServer c(a);
     const int status = c.wait_exit();
     const std::string err = c.read_stderr();
@@ -65,12 +68,72 @@ TEST(Cli, RuntimeErrorsExitOne) {
   ChildServer first(args(root.path()));
   auto port = first.wait_ready();
   ASSERT_TRUE(port);
+  ChildServer no_types({root.path(), "-p", "0", "--mime-types", "/nonexistent/mime.types"});
+  EXPECT_EQ(no_types.wait_exit(), 1) << "a named MIME table must be readable";
+  const std::string err3 = no_types.read_stderr();
+  EXPECT_NE(err3.find("/nonexistent/mime.types"), std::string::npos) << err3;
   ChildServer second({root.path(), "-p", std::to_string(*port), "--quiet"});
   EXPECT_EQ(second.wait_exit(), 1) << "port in use";
   const std::string err2 = second.read_stderr();
   EXPECT_NE(err2.find("cannot listen"), std::string::npos) << err2;
+  EXPECT_NE(err2.find("-p 0"), std::string::npos) << "suggests a free port: " << err2;
   first.signal(SIGINT);
   EXPECT_EQ(first.wait_exit(), 0);
+}
+
+// "-b 0.0.0.0" prints URLs a person can open (loopback first, then each interface), never
+// http://0.0.0.0:P/.
+TEST(Cli, WildcardBindPrintsReachableUrls) {
+  TempDir root;
+  ChildServer c(args(root.path(), {"-b", "0.0.0.0", "--listing"}));
+  std::string line;
+  auto port = c.wait_ready(&line);
+  ASSERT_TRUE(port) << line;
+  EXPECT_NE(line.find(" on http://127.0.0.1:" + std::to_string(*port) + "/ (2 workers); Ctrl-C stops"),
+            std::string::npos)
+      << line;
+  const Listener wildcard = open_listener("0.0.0.0", 0, 1);
+  const std::vector<std::string> urls = listener_urls(wildcard);
+  ASSERT_FALSE(urls.empty());
+  EXPECT_EQ(urls.front(), "http://127.0.0.1:" + std::to_string(wildcard.port) + "/");
+  for (std::size_t i = 1; i < urls.size(); ++i) {
+    EXPECT_EQ(urls[i].find("0.0.0.0"), std::string::npos) << urls[i];
+    auto also = c.read_line();
+    ASSERT_TRUE(also);
+    EXPECT_EQ(also->rfind("httpower: also on http://", 0), 0u) << *also;
+  }
+  c.signal(SIGTERM);
+  EXPECT_EQ(c.wait_exit(), 0);
+}
+
+// A ROOT that can be read but not searched fails at start-up with one line and exit 1, not
+// with a 403 per request. Root reads every directory, so as root the server runs as nobody
+// (setpriv, util-linux).
+TEST(Cli, UnsearchableRootFailsAtStartUp) {
+  TempDir parent;
+  const std::string dir = parent.file("noexec");
+  ASSERT_EQ(::mkdir(dir.c_str(), 0755), 0);
+  ASSERT_EQ(::chmod(parent.path().c_str(), 0755), 0);
+  ASSERT_EQ(::chmod(dir.c_str(), 0444), 0);  // r--r--r--: listable, not searchable
+  testsupport::ChildOptions o;
+  o.capture_stderr = true;
+  o.timeout = 10s;
+  std::vector<std::string> a = {dir, "-p", "0", "--quiet"};
+  if (::geteuid() == 0) {
+    o.binary = "/usr/bin/setpriv";
+    a.insert(a.begin(), {"--reuid=65534", "--regid=65534", "--clear-groups", HTTPOWER_BINARY});
+  } else {
+    o.binary = HTTPOWER_BINARY;
+  }
+  testsupport::ChildServer c(o, a);
+  EXPECT_EQ(c.wait_exit(), 1);
+  const std::string err = c.read_stderr();
+  // One line of ours (a coverage build adds gcov's own "profiling:" complaints: nobody cannot
+  // write the build tree's counters).
+  EXPECT_EQ(err.rfind("httpower: ", 0), 0u) << err;
+  EXPECT_EQ(err.find('\n'), err.find("\nprofiling:") == std::string::npos ? err.size() - 1 : err.find("\nprofiling:")) << err;
+  EXPECT_NE(err.find("not searchable"), std::string::npos) << err;
+  ::chmod(dir.c_str(), 0755);
 }
 
 TEST(Cli, StartupLineNamesAbsoluteRootRealPortAndWorkers) {
@@ -82,7 +145,7 @@ TEST(Cli, StartupLineNamesAbsoluteRootRealPortAndWorkers) {
   EXPECT_NE(*port, 0);
   const std::string abs = std::filesystem::canonical(root.path()).string();
   EXPECT_EQ(line, "httpower: serving " + abs + " on http://127.0.0.1:" + std::to_string(*port) +
-                      "/ (3 workers)");
+                      "/ (3 workers, listings off: --listing turns them on); Ctrl-C stops");
   c.signal(SIGTERM);
   EXPECT_EQ(c.wait_exit(), 0);
   Listener probe;
@@ -151,7 +214,7 @@ TEST(Shutdown, C2_SigintUnderLoadWithOneWorkerAndQueueOfOne) {
   TempDir root;
   const std::string content = random_bytes(256 * 1024, 5);
   root.write("f.bin", content);
-  ChildServer c(args(root.path(), {"-t", "1", "-q", "1", "--drain-timeout", "20"}));
+  ChildServer c(args(root.path(), {"-t", "1", "--queue", "1", "--drain-timeout", "20"}));
   auto port = c.wait_ready();
   ASSERT_TRUE(port);
   const int n = scaled(40, 8);

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "httpower/http_date.hpp"
+#include "httpower/listing.hpp"
 #include "httpower/target_resolver.hpp"
 #include "listener.hpp"
 
@@ -70,6 +71,12 @@ FileRoot::FileRoot(const std::string& root, bool dotfiles) : dotfiles_(dotfiles)
   root_.reset(::open(root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (!root_) {
     throw StartupError("cannot serve '" + root + "': " + std::strerror(errno));
+  }
+  // A root that can be read but not searched (mode r-- for us) opens fine and then fails
+  // every request with 403: refuse it now, in one line.
+  if (faccessat(root_.get(), ".", X_OK, AT_EACCESS) != 0) {
+    throw StartupError("cannot serve '" + root + "': the directory is not searchable (" +
+                       std::strerror(errno) + "; it needs the x permission)");
   }
   char buf[PATH_MAX];
   if (realpath(root.c_str(), buf) == nullptr) {
@@ -159,66 +166,13 @@ OpenedFile FileRoot::open_walk(const char* rel) const {
 
 namespace {
 
-struct Entry {
-  std::string name;
-  bool dir = false;
-  std::uint64_t size = 0;
-  std::int64_t mtime = 0;
-};
-
-void append_escaped_html(std::string& out, std::string_view s) {
-  for (char c : s) {
-    switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&#39;"; break;
-      default: out += c;
-    }
-  }
-}
-
-void append_percent_encoded(std::string& out, std::string_view s) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  for (unsigned char c : s) {
-    const bool unreserved = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-                            (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_' || c == '~';
-    if (unreserved) {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
-    }
-  }
-}
-
-std::string human_size(std::uint64_t n) {
-  char buf[32];
-  if (n < 1024) {
-    std::snprintf(buf, sizeof buf, "%llu B", static_cast<unsigned long long>(n));
-  } else if (n < 1024ull * 1024) {
-    std::snprintf(buf, sizeof buf, "%.1f KiB", static_cast<double>(n) / 1024);
-  } else if (n < 1024ull * 1024 * 1024) {
-    std::snprintf(buf, sizeof buf, "%.1f MiB", static_cast<double>(n) / (1024.0 * 1024));
-  } else {
-    std::snprintf(buf, sizeof buf, "%.1f GiB", static_cast<double>(n) / (1024.0 * 1024 * 1024));
-  }
-  return buf;
-}
-
-}  // namespace
-
-namespace {
-
 // A listing shows exactly what GET serves: each entry is opened as GET opens it (through
 // FileRoot: beneath the root, T2 on the path a symlink leads to) and listed with the facts
 // of what was opened, if that is a regular file or a directory. A symlink out of the root,
 // a broken one, one onto a hidden name, a FIFO, socket or device, an unreadable file: left
 // out, and nothing of their targets is shown.
 void collect_entries(const FileRoot& root, int dir, std::string_view rel_dir, bool show_hidden,
-                     std::vector<Entry>& entries) {
+                     std::vector<ListingEntry>& entries) {
   const int dup_fd = fcntl(dir, F_DUPFD_CLOEXEC, 0);
   if (dup_fd < 0) return;
   // Rewind: the fd may have been read before (it is the worker's open directory).
@@ -250,7 +204,7 @@ void collect_entries(const FileRoot& root, int dir, std::string_view rel_dir, bo
     rel += name;
     const OpenedFile f = root.open(rel, scratch);
     if (f.facts.kind != FileKind::kRegular && f.facts.kind != FileKind::kDirectory) continue;
-    Entry en;
+    ListingEntry en;
     en.name = name;
     en.dir = f.facts.kind == FileKind::kDirectory;
     en.size = f.facts.size;
@@ -264,43 +218,9 @@ void collect_entries(const FileRoot& root, int dir, std::string_view rel_dir, bo
 
 std::string directory_listing(const FileRoot& root, int dir, std::string_view rel_dir,
                               std::string_view url_path, bool show_hidden) {
-  std::vector<Entry> entries;
+  std::vector<ListingEntry> entries;
   collect_entries(root, dir, rel_dir, show_hidden, entries);
-  std::sort(entries.begin(), entries.end(), [](const Entry& a, const Entry& b) {
-    if (a.dir != b.dir) return a.dir;
-    return a.name < b.name;
-  });
-
-  std::string out;
-  out.reserve(1024 + entries.size() * 200);
-  out += "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n<title>Index of ";
-  append_escaped_html(out, url_path);
-  out +=
-      "</title>\n<style>body{font:15px/1.5 system-ui,sans-serif;margin:2em auto;max-width:56em;"
-      "padding:0 1em;color:#222}h1{font-size:1.3em;word-break:break-all}table{border-collapse:"
-      "collapse;width:100%}th,td{text-align:left;padding:.25em .6em;border-bottom:1px solid #eee}"
-      "td.s,th.s{text-align:right;white-space:nowrap}td.d{white-space:nowrap;color:#666}"
-      "a{color:#0b5cad;text-decoration:none}a:hover{text-decoration:underline}</style>\n"
-      "</head><body>\n<h1>Index of ";
-  append_escaped_html(out, url_path);
-  out += "</h1>\n<table>\n<tr><th>Name</th><th class=\"s\">Size</th><th>Modified (UTC)</th></tr>\n";
-  if (url_path != "/") out += "<tr><td><a href=\"../\">../</a></td><td></td><td></td></tr>\n";
-  HttpDateBuffer date{};
-  for (const Entry& e : entries) {
-    out += "<tr><td><a href=\"";
-    append_percent_encoded(out, e.name);
-    if (e.dir) out += '/';
-    out += "\">";
-    append_escaped_html(out, e.name);
-    if (e.dir) out += '/';
-    out += "</a></td><td class=\"s\">";
-    if (!e.dir) out += human_size(e.size);
-    out += "</td><td class=\"d\">";
-    out += format_http_date(e.mtime, date);
-    out += "</td></tr>\n";
-  }
-  out += "</table>\n<p><small>HTTPower</small></p>\n</body></html>\n";
-  return out;
+  return render_listing(url_path, std::move(entries));
 }
 
 }  // namespace httpower

@@ -6,7 +6,7 @@
 //      server's CPU time over the interval stays below kMaxCpuShare of one core (no busy
 //      loop around an EMFILE accept). After the holders close, accept works again: fresh
 //      clients are all served. fds return to the baseline.
-//   B. queue full: -t 1 -q 1 and many concurrent new-connection clients: backpressure,
+//   B. queue full: -t 1 --queue 1 and many concurrent new-connection clients: backpressure,
 //      nothing lost: every request gets its complete response (exact count).
 //   C. --max-connections kMaxConn: holders fill it; extra clients wait in the backlog and
 //      get no byte while the holders stay (checked over a window), the acceptor does not
@@ -181,10 +181,10 @@ std::string part_fd_limit(const TempDir& root, const std::string& body, Failures
          " fdlimit_cpu_share=" + share_s;
 }
 
-// B: -t 1 -q 1, many concurrent clients.
+// B: -t 1 --queue 1, many concurrent clients.
 std::string part_queue_full(const TempDir& root, const std::string& body, std::uint64_t seed, Failures& f,
                             std::uint64_t& requests, Part& p) {
-  ChildServer server({root.path(), "-p", "0", "-t", "1", "-q", "1", "--quiet"});
+  ChildServer server({root.path(), "-p", "0", "-t", "1", "--queue", "1", "--quiet"});
   if (!server.wait_ready()) {
     f.add("B: server did not start");
     return "";

@@ -1,7 +1,7 @@
 // shutdown_random_stress: at least 50 iterations per run (max(50, 50 * scale)); each starts
 // the httpower binary (child process), puts it in one of four states, and sends SIGINT or
 // SIGTERM (seeded) at a random moment (seeded delay) while the LoadClient keeps going:
-//   kQueueFull  -t 1 -q 1, 64 concurrent new-connection clients: the acceptor is blocked
+//   kQueueFull  -t 1 --queue 1, 64 concurrent new-connection clients: the acceptor is blocked
 //               pushing into a full queue, the worker busy;
 //   kIdle       -t 2, 32 idle keep-alive connections held (the poller in epoll_wait) and
 //               no traffic (workers blocked in pop);
@@ -95,7 +95,7 @@ void iteration(const TempDir& root, const Site& site, int it, std::mt19937_64& r
   ++t.iterations[mode];
   std::vector<std::string> args{root.path(), "-p", "0", "--quiet", "--drain-timeout", "5"};
   if (mode == kQueueFull) {
-    args.insert(args.end(), {"-t", "1", "-q", "1"});
+    args.insert(args.end(), {"-t", "1", "--queue", "1"});
   } else {
     args.insert(args.end(), {"-t", "2"});
   }

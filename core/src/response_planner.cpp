@@ -154,7 +154,13 @@ Req req_of(const RequestHead& h) noexcept {
   return {h.method == Method::kHead, h.keep_alive, h.minor_version};
 }
 
-void append_error_body(std::string& out, int status) {
+// The 403 for a directory without index.html: the person at the browser learns why, and the
+// operator how to change it.
+constexpr std::string_view kNoListingNote =
+    "This directory has no index.html, and directory listings are off. To list directories, "
+    "start HTTPower with --listing.";
+
+void append_error_body(std::string& out, int status, std::string_view note) {
   std::array<char, 4> code{};
   const auto res = std::to_chars(code.data(), code.data() + code.size(), status);
   const std::string_view c(code.data(), static_cast<std::size_t>(res.ptr - code.data()));
@@ -167,16 +173,23 @@ void append_error_body(std::string& out, int status) {
   out += c;
   out += ' ';
   out += reason;
-  out += "</h1></body></html>\n";
+  out += "</h1>";
+  if (!note.empty()) {
+    out += "\n<p>";
+    out += note;  // a constant of this file: nothing to escape
+    out += "</p>";
+  }
+  out += "</body></html>\n";
 }
 
 // A small HTML page. HEAD gets the same Content-Length and no segment (R1). `extra_fields`
 // adds the status-specific fields that come before Content-Length.
 // error_rest: everything after w.start(status).
 template <typename Extra>
-void error_rest(PlanWriter& w, int status, const Req& r, Extra&& extra_fields) {
+void error_rest(PlanWriter& w, int status, const Req& r, Extra&& extra_fields,
+                std::string_view note = {}) {
   const std::size_t mark = w.inline_mark();
-  append_error_body(w.inline_buffer(), status);
+  append_error_body(w.inline_buffer(), status, note);
   const std::uint64_t len = w.inline_buffer().size() - mark;
   extra_fields();
   w.field("Content-Type", kHtml);
@@ -332,7 +345,8 @@ void plan_regular(PlanWriter& w, const RequestHead& head, const ResolvedTarget& 
     case Precondition::kPreconditionFailed: return error_page(w, 412, r);
     case Precondition::kProceed: break;
   }
-  const std::string_view type = mime_type_for_path(t.path);
+  const MimeTypes& types = ctx.types ? *ctx.types : built_in_mime_types();
+  const std::string_view type = types.content_type(t.path, f.utf8_text);
   // §14.2: Range only for GET; §13.1.5: If-Range decides whether Range is used at all.
   if (head.method != Method::kGet || head.range.empty() ||
       (!head.if_range.empty() && !if_range_holds(head.if_range, v, ctx.now))) {
@@ -436,7 +450,8 @@ void plan_response(const RequestHead& head, const ResolvedTarget& t, const FileF
     case FileKind::kOther: return error_page(w, 403, r);
     case FileKind::kDirectory:
       if (!t.trailing_slash) return plan_redirect(w, t, r);
-      return error_page(w, 403, r);  // no index.html and listing off (the server decides)
+      w.start(403);  // no index.html and listing off (the server decides)
+      return error_rest(w, 403, r, [] {}, kNoListingNote);
     case FileKind::kRegular:
       if (t.trailing_slash) return error_page(w, 404, r);  // "/file.txt/" names no directory
       return plan_regular(w, head, t, file, ctx, r);

@@ -63,6 +63,7 @@
 #include <string_view>
 #include <vector>
 
+#include "httpower/mime.hpp"
 #include "httpower/request.hpp"
 #include "httpower/target_resolver.hpp"
 
@@ -82,12 +83,16 @@ struct FileFacts {
   std::int64_t mtime_sec = 0;
   std::uint32_t mtime_nsec = 0;
   std::uint64_t inode = 0;
+  // For a regular file whose extension no MIME layer knows: its first bytes are UTF-8 text
+  // (looks_like_utf8_text), so it is sent as text/plain rather than octet-stream.
+  bool utf8_text = false;
 };
 
 struct PlanContext {
   std::int64_t now = 0;                    // Unix seconds: Date, and date validators
   bool closing = false;                    // server draining (or won't read the body)
   std::string_view server = "HTTPower";    // Server field value, e.g. "HTTPower/0.1.0"
+  const MimeTypes* types = nullptr;        // Content-Type table; nullptr: the built-in one
 };
 
 struct BodySegment {
@@ -138,7 +143,8 @@ class ResponsePlan {
 // True when plan_response will look at the FileFacts: GET or HEAD with t.ok().
 [[nodiscard]] bool needs_file(const RequestHead& head, const ResolvedTarget& t) noexcept;
 
-// The main entry point (decisions above). The Content-Type comes from t.path's extension.
+// The main entry point (decisions above). The Content-Type comes from t.path's extension
+// (ctx.types, mime.hpp), else from file.utf8_text.
 void plan_response(const RequestHead& head, const ResolvedTarget& t, const FileFacts& file,
                    const PlanContext& ctx, ResponsePlan& plan);
 
