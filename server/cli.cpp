@@ -32,6 +32,7 @@ std::string usage_text() {
          "                           except /.well-known/)\n"
          "      --access-log FILE|-  Combined Log Format access log (default '-' = stdout)\n"
          "      --quiet              no access log\n"
+         "      --error-log FILE     runtime errors, rate-limited (default: stderr)\n"
          "      --header-timeout S   request head deadline from its first byte (default 10)\n"
          "      --idle-timeout S     keep-alive idle limit (default 15)\n"
          "      --send-timeout S     limit without send progress (default 30)\n"
@@ -129,6 +130,9 @@ CliResult parse_args(const std::vector<std::string>& args) {
     } else if (a == "--access-log") {
       if (!need(v) || v.empty()) return fail("missing access log file");
       c.access_log = v;
+    } else if (a == "--error-log") {
+      if (!need(v) || v.empty()) return fail("missing error log file");
+      c.error_log = v;
     } else if (a == "--header-timeout" || a == "--idle-timeout" || a == "--send-timeout" ||
                a == "--drain-timeout") {
       std::chrono::milliseconds ms{};
