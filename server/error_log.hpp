@@ -41,7 +41,7 @@ class RateLimiter {
 class ErrorLog {
  public:
   using Clock = std::chrono::steady_clock;
-  static constexpr double kPerSecond = 10;
+  static constexpr double kPerSecond = 1;
   static constexpr double kBurst = 20;
 
   // target: "-" = stderr, else a file opened for appending. Throws StartupError.
