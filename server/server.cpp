@@ -651,7 +651,7 @@ void Server::prepare_body(Connection& c, UniqueFd file) {
                                 static_cast<std::size_t>(segs[i].length - got),
                                 static_cast<off_t>(segs[i].offset + got));
       if (n < 0 && errno == EINTR) continue;
-      if (n < 0) errors_->report("pread: the response is cut and its connection closed", errno);
+      if (n < 0) errors_->report("pread", errno);
       if (n <= 0) break;
       got += static_cast<std::uint64_t>(n);
     }
