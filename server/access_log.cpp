@@ -1,44 +1,59 @@
 #include "access_log.hpp"
 
-#include <fcntl.h>
-#include <unistd.h>
-
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
 
-#include "listener.hpp"
-
 namespace httpower {
 
-AccessLogFile::AccessLogFile(const std::string& target) {
-  if (target.empty()) return;
-  if (target == "-") {
-    fd_ = STDOUT_FILENO;
-    return;
+void AccessLog::count_dropped(std::uint64_t lines, LogSink::Write why, int err) noexcept {
+  const std::uint64_t total = dropped_.fetch_add(lines) + lines;
+  const std::int64_t now = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                               std::chrono::steady_clock::now().time_since_epoch())
+                               .count();
+  std::int64_t last = last_report_.load();
+  if (last != 0 && now - last < 1'000'000'000) return;
+  if (!last_report_.compare_exchange_strong(last, now)) return;  // another worker reports
+  try {
+    std::string what = "access log: " + std::to_string(total) + " lines dropped so far (";
+    if (why == LogSink::Write::kFailed) {
+      what += "write: ";
+      what += std::strerror(err);
+    } else {
+      what += "the sink is full: nobody reads it fast enough";
+    }
+    what += ')';
+    errors_.report(what);
+  } catch (...) {  // out of memory: the count stays, the report is lost
   }
-  owned_.reset(::open(target.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644));
-  if (!owned_) {
-    throw StartupError("cannot open access log '" + target + "': " + std::strerror(errno));
-  }
-  fd_ = owned_.get();
 }
 
 namespace {
 
-// Quoted CLF fields: '"' and '\' are escaped, control bytes and non-ASCII as \xHH, so a
-// client cannot forge a log line.
-void append_quoted(std::string& out, std::string_view s) {
+// Appends s as the inside of a quoted CLF field: '"' and '\' escaped, control bytes and
+// non-ASCII as \xHH, so a client cannot forge a line or a field. At most cap bytes of
+// escaped text; a longer value is cut at an escape boundary and marked.
+void append_quoted(std::string& out, std::string_view s, std::size_t cap) {
   static constexpr char kHex[] = "0123456789abcdef";
   if (s.empty()) {
     out += '-';
     return;
   }
+  std::size_t used = 0;
   for (unsigned char c : s) {
-    if (c == '"' || c == '\\') {
+    const bool escape = c == '"' || c == '\\';
+    const bool hex = c < 0x20 || c >= 0x7f;
+    const std::size_t need = escape ? 2 : hex ? 4 : 1;
+    if (used + need > cap) {
+      out += LogBuffer::kTruncated;
+      return;
+    }
+    used += need;
+    if (escape) {
       out += '\\';
       out += static_cast<char>(c);
-    } else if (c < 0x20 || c >= 0x7f) {
+    } else if (hex) {
       out += "\\x";
       out += kHex[c >> 4];
       out += kHex[c & 15];
@@ -48,46 +63,81 @@ void append_quoted(std::string& out, std::string_view s) {
   }
 }
 
+std::uint64_t count_lines(std::string_view s) {
+  return static_cast<std::uint64_t>(std::count(s.begin(), s.end(), '\n'));
+}
+
 }  // namespace
 
-void LogBuffer::append(const LogRecord& r, std::time_t now) {
-  if (fd_ < 0) return;
+void LogBuffer::format(const LogRecord& r, std::time_t now) {
   if (now != cached_second_) {
     std::tm tm{};
     gmtime_r(&now, &tm);
     std::strftime(cached_time_, sizeof cached_time_, "[%d/%b/%Y:%H:%M:%S +0000]", &tm);
     cached_second_ = now;
   }
-  buf_ += r.peer.empty() ? std::string_view("-") : r.peer;
-  buf_ += " - - ";
-  buf_ += cached_time_;
-  buf_ += " \"";
+  std::string& l = line_;
+  l.clear();
+  l += r.peer.empty() ? std::string_view("-") : r.peer.substr(0, 64);
+  l += " - - ";
+  l += cached_time_;
+  l += " \"";
   if (r.minor_version < 0) {
-    buf_ += '-';
+    l += '-';
   } else {
-    append_quoted(buf_, r.method);
-    buf_ += ' ';
-    append_quoted(buf_, r.target);
-    buf_ += r.minor_version == 0 ? " HTTP/1.0" : " HTTP/1.1";
+    append_quoted(l, r.method, kMaxMethod);
+    l += ' ';
+    append_quoted(l, r.target, kMaxTarget);
+    l += r.minor_version == 0 ? " HTTP/1.0" : " HTTP/1.1";
   }
   char num[48];
   std::snprintf(num, sizeof num, "\" %d %llu \"", r.status, static_cast<unsigned long long>(r.bytes));
-  buf_ += num;
-  append_quoted(buf_, r.referer);
-  buf_ += "\" \"";
-  append_quoted(buf_, r.user_agent);
-  buf_ += "\"\n";
+  l += num;
+  append_quoted(l, r.referer, kMaxReferer);
+  l += "\" \"";
+  append_quoted(l, r.user_agent, kMaxUserAgent);
+  l += "\"\n";
+}
+
+void LogBuffer::append(const LogRecord& r, std::time_t now) {
+  if (log_ == nullptr) return;
+  format(r, now);
+  if (buf_.size() + line_.size() > kMaxHeldBytes) flush();
+  if (buf_.size() + line_.size() > kMaxHeldBytes) {
+    log_->count_dropped(1, LogSink::Write::kWouldBlock, 0);  // the sink has been full a while
+    return;
+  }
+  buf_ += line_;
   if (buf_.size() >= kFlushBytes) flush();
 }
 
 void LogBuffer::flush() {
+  if (log_ == nullptr) return;
   std::size_t off = 0;
   while (off < buf_.size()) {
-    const ssize_t n = ::write(fd_, buf_.data() + off, buf_.size() - off);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;  // a broken log must not stop serving: drop the rest
-    off += static_cast<std::size_t>(n);
+    // As many whole lines as fit in one atomic write (every line does, kMaxLineBytes).
+    std::size_t end = buf_.size();
+    if (end - off > LogSink::kAtomicBytes) {
+      end = buf_.rfind('\n', off + LogSink::kAtomicBytes - 1) + 1;
+      if (end <= off) end = buf_.find('\n', off) + 1;
+    }
+    const std::string_view chunk(buf_.data() + off, end - off);
+    const std::size_t len = chunk.size();
+    const LogSink::Write w = log_->sink().write(chunk);
+    if (w == LogSink::Write::kWouldBlock) break;  // kept: retried at the next flush
+    if (w == LogSink::Write::kFailed) log_->count_dropped(count_lines(chunk), w, errno);
+    off += len;
   }
+  buf_.erase(0, off);
+}
+
+void LogBuffer::finish(std::chrono::steady_clock::time_point deadline) {
+  if (log_ == nullptr) return;
+  for (;;) {
+    flush();
+    if (buf_.empty() || !log_->sink().wait_writable(deadline)) break;
+  }
+  if (!buf_.empty()) log_->count_dropped(count_lines(buf_), LogSink::Write::kWouldBlock, 0);
   buf_.clear();
 }
 

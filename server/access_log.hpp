@@ -2,34 +2,57 @@
 // Access log in Combined Log Format, one line per response:
 //   host - - [26/Nov/2026:13:00:52 +0000] "GET /a HTTP/1.1" 200 1234 "referer" "user-agent"
 //
-// Workers never share a lock for logging: each worker appends lines to its own LogBuffer and
-// writes whole lines with one write() to the log fd (opened O_APPEND), when the buffer passes
-// kFlushBytes or when the worker is about to wait for work. write() of whole lines to an
-// O_APPEND file keeps lines intact across workers; to a pipe, writes up to PIPE_BUF (4 KiB)
-// are atomic, so the flush threshold stays below it. Times are UTC. The byte count is the
-// planned body length (what Content-Length announced), not re-counted after a client abort.
+// Every line is whole and parses as CLF, whatever the sink and whatever the request (L1):
+//   - quoted fields are escaped ('"', '\', control and non-ASCII bytes as \xHH), so a client
+//     cannot forge a line or a field;
+//   - quoted fields are capped (kMaxMethod, kMaxTarget, kMaxReferer, kMaxUserAgent bytes of
+//     escaped text); a longer one ends in "...[truncated]" inside its quotes, so a line is
+//     at most kMaxLineBytes, below PIPE_BUF;
+//   - lines reach the sink in writes of whole lines of at most PIPE_BUF bytes, which a pipe
+//     takes whole or not at all, and which an O_APPEND file appends whole (LogSink).
+//
+// No sink can stall the server (L2): each worker appends lines to its own LogBuffer and
+// writes them when the buffer passes kFlushBytes or when the worker is about to wait for
+// work, without ever blocking (LogSink). When the sink is full the lines stay in the buffer
+// (at most kMaxHeldBytes per worker) and are retried; past that, new lines are dropped. A
+// worker that waits for work while holding lines retries every kRetry. At exit each worker
+// waits for the sink at most until a shared deadline, then drops what it still holds.
+// Dropped lines are counted (AccessLog::dropped()), reported on the error log at most once
+// a second, and in the exit summary.
+//
+// Times are UTC. The byte count is the planned body length (what Content-Length announced),
+// not re-counted after a client abort.
 
+#include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <ctime>
 #include <string>
 #include <string_view>
 
-#include "unique_fd.hpp"
+#include "error_log.hpp"
+#include "log_sink.hpp"
 
 namespace httpower {
 
-class AccessLogFile {
+// The sink and what happened to it, shared by every worker.
+class AccessLog {
  public:
-  AccessLogFile() = default;
-  // "-" = stdout; "" = off; else a file opened O_WRONLY|O_APPEND|O_CREAT|O_CLOEXEC.
-  // Throws StartupError on failure.
-  explicit AccessLogFile(const std::string& target);
-  [[nodiscard]] int fd() const noexcept { return fd_; }
-  [[nodiscard]] bool enabled() const noexcept { return fd_ >= 0; }
+  // "-" = stdout; "" = off; else a file (LogSink). Throws StartupError.
+  AccessLog(const std::string& target, ErrorLog& errors)
+      : sink_(target, 1, "access log"), errors_(errors) {}
+  [[nodiscard]] bool enabled() const noexcept { return sink_.enabled(); }
+  [[nodiscard]] LogSink& sink() noexcept { return sink_; }
+  // Counts lines that will never be written; reports them on the error log (at most once a
+  // second). why: kWouldBlock (the sink is full) or kFailed (err: the write's errno).
+  void count_dropped(std::uint64_t lines, LogSink::Write why, int err) noexcept;
+  [[nodiscard]] std::uint64_t dropped() const noexcept { return dropped_.load(); }
 
  private:
-  UniqueFd owned_;
-  int fd_ = -1;
+  LogSink sink_;
+  ErrorLog& errors_;
+  std::atomic<std::uint64_t> dropped_{0};
+  std::atomic<std::int64_t> last_report_{0};  // steady clock, ns; 0 = never
 };
 
 struct LogRecord {
@@ -45,15 +68,35 @@ struct LogRecord {
 
 class LogBuffer {
  public:
-  static constexpr std::size_t kFlushBytes = 3584;  // < PIPE_BUF: atomic on pipes too
-  explicit LogBuffer(int fd) : fd_(fd) {}
-  [[nodiscard]] bool enabled() const noexcept { return fd_ >= 0; }
+  static constexpr std::size_t kMaxMethod = 32;
+  static constexpr std::size_t kMaxTarget = 2048;
+  static constexpr std::size_t kMaxReferer = 512;
+  static constexpr std::size_t kMaxUserAgent = 512;
+  static constexpr std::string_view kTruncated = "...[truncated]";
+  // Every line is shorter than this (the fixed parts take at most 200 bytes).
+  static constexpr std::size_t kMaxLineBytes =
+      200 + kMaxMethod + kMaxTarget + kMaxReferer + kMaxUserAgent + 4 * kTruncated.size();
+  static_assert(kMaxLineBytes < LogSink::kAtomicBytes, "a line must fit one atomic write");
+  static constexpr std::size_t kFlushBytes = 3584;
+  static constexpr std::size_t kMaxHeldBytes = 64 * 1024;
+  static constexpr std::chrono::milliseconds kRetry{100};
+
+  explicit LogBuffer(AccessLog* log) : log_(log != nullptr && log->enabled() ? log : nullptr) {}
+  [[nodiscard]] bool enabled() const noexcept { return log_ != nullptr; }
+  [[nodiscard]] bool holding() const noexcept { return !buf_.empty(); }
   void append(const LogRecord& r, std::time_t now);
+  // Writes held lines, whole lines at most PIPE_BUF bytes a write, until the sink is full.
+  // Never blocks.
   void flush();
+  // At exit: flushes, waiting for the sink until the deadline, then drops what is left.
+  void finish(std::chrono::steady_clock::time_point deadline);
 
  private:
-  int fd_;
-  std::string buf_;
+  void format(const LogRecord& r, std::time_t now);
+
+  AccessLog* log_;
+  std::string buf_;   // whole lines, each ending in '\n'
+  std::string line_;  // the line being formatted
   std::time_t cached_second_ = -1;
   char cached_time_[40] = {};
 };

@@ -37,6 +37,8 @@ std::string usage_text() {
          "                           except /.well-known/)\n"
          "      --access-log FILE|-  Combined Log Format access log (default '-' = stdout)\n"
          "  -q, --quiet              no access log\n"
+         "      --error-log FILE     runtime errors, one line each, rate-limited (default:\n"
+         "                           stderr)\n"
          "      --mime EXT=TYPE      Content-Type for files ending in .EXT (repeatable;\n"
          "                           wins over the system table and the built-in one)\n"
          "      --mime-types FILE    extension table in mime.types format (default\n"
@@ -140,6 +142,12 @@ const Option kOptions[] = {
      [](Config& c, const std::string& v) -> std::string {
        if (v.empty()) return "must be a file name or '-' (stdout)";
        c.access_log = v;
+       return {};
+     }},
+    {'\0', "error-log", true,
+     [](Config& c, const std::string& v) -> std::string {
+       if (v.empty()) return "must be a file name";
+       c.error_log = v;
        return {};
      }},
     {'\0', "mime", true,

@@ -23,6 +23,7 @@ struct Config {
   bool listing = false;
   bool dotfiles = false;           // serve (and list) names beginning with '.'
   std::string access_log = "-";    // "-" = stdout; empty = off (--quiet)
+  std::string error_log = "-";     // "-" = stderr; else a file (--error-log)
   std::chrono::milliseconds header_timeout{10'000};
   std::chrono::milliseconds idle_timeout{15'000};
   std::chrono::milliseconds send_timeout{30'000};

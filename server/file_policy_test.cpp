@@ -70,10 +70,10 @@ TEST_F(FilePolicy, T1_ListingShowsOnlyWhatGetServes) {
     ASSERT_TRUE(r) << name;
     EXPECT_TRUE(r->status == 404 || r->status == 403) << name << ": " << r->status;
   }
-  EXPECT_NE(l->body.find("href=\"kept.txt\">kept.txt</a></td><td class=\"s\">5 B<"),
+  EXPECT_NE(l->body.find("href=\"kept.txt\">kept.txt</a></td><td class=\"s\" title=\"5 bytes\">5 B<"),
             std::string::npos) << l->body;
   // A symlink that stays beneath the root is served, so it is listed with its target's facts.
-  EXPECT_NE(l->body.find("href=\"inlink\">inlink</a></td><td class=\"s\">300.0 KiB<"),
+  EXPECT_NE(l->body.find("href=\"inlink\">inlink</a></td><td class=\"s\" title=\"307200 bytes\">300.0 KiB<"),
             std::string::npos) << l->body;
   EXPECT_NE(l->body.find("href=\"insub/\">insub/</a>"), std::string::npos) << l->body;
   EXPECT_EQ(s.get("/dir/inlink")->status, 200);

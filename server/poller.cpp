@@ -46,8 +46,8 @@ bool idle_keep_alive(const Connection& c, ParkReason why) {
 
 }  // namespace
 
-Poller::Poller(BoundedQueue<ConnPtr>& queue, Closer closer)
-    : queue_(queue), close_(std::move(closer)) {
+Poller::Poller(BoundedQueue<ConnPtr>& queue, Closer closer, ErrorLog& errors)
+    : queue_(queue), close_(std::move(closer)), errors_(errors) {
   ep_.reset(epoll_create1(EPOLL_CLOEXEC));
   wake_fd_.reset(eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC));
   if (!ep_ || !wake_fd_) throw StartupError(std::string("epoll: ") + std::strerror(errno));
@@ -69,6 +69,7 @@ void Poller::wake() noexcept {
 void Poller::park(ConnPtr c, ParkReason why, Clock::time_point deadline) {
   ConnPtr refused;
   bool need_wake = false;
+  int arm_error = 0;
   {
     MutexLock lock(mu_);
     if (stopping_ || (draining_ && idle_keep_alive(*c, why))) {
@@ -91,10 +92,12 @@ void Poller::park(ConnPtr c, ParkReason why, Clock::time_point deadline) {
       }
       // C1: arming is the last step. The poller cannot look at raw before we unlock.
       if (epoll_ctl(ep_.get(), op, fd, &ev) != 0) {
+        arm_error = errno;
         refused = take_locked(raw);
       }
     }
   }
+  if (arm_error != 0) errors_.report("epoll_ctl: cannot park a connection; closed", arm_error);
   if (refused) close_(std::move(refused));
   if (need_wake) wake();
 }
@@ -152,8 +155,37 @@ void Poller::on_ready(Connection* raw) {
     return;
   }
   c->maybe_readable = true;
-  // Blocking push, lock not held: workers keep draining the queue and can still park.
-  if (queue_.push(std::move(c)) != QueueStatus::kOk) close_(std::move(c));  // queue closed
+  hand_over(std::move(c));
+}
+
+// Never waits for queue space (L2): a connection that finds the queue full, or finds others
+// held before it, joins the held FIFO, so readiness order is kept.
+void Poller::hand_over(ConnPtr c) {
+  if (held_.empty()) {
+    const QueueStatus st = queue_.try_push(std::move(c));
+    if (st == QueueStatus::kOk) return;
+    if (st == QueueStatus::kClosed) {  // not moved from (Q4): still ours to close
+      close_(std::move(c));
+      return;
+    }
+  }
+  held_.push_back(std::move(c));
+  held_count_.store(held_.size());
+  holding_.store(true);
+}
+
+// holding_ is set before this retry and a worker loads it after its pop (queue_space()), so
+// a pop that frees a slot after a failed try_push wakes the poller; kMaxSleep bounds the
+// wait in any case.
+void Poller::push_held() {
+  while (!held_.empty()) {
+    const QueueStatus st = queue_.try_push(std::move(held_.front()));
+    if (st == QueueStatus::kFull) break;
+    if (st == QueueStatus::kClosed) close_(std::move(held_.front()));
+    held_.pop_front();
+  }
+  held_count_.store(held_.size());
+  holding_.store(!held_.empty());
 }
 
 // RFC 9112 §9.6: after a closing response and shutdown(SHUT_WR), read and discard what the
@@ -188,6 +220,7 @@ void Poller::run() {
       timeout = next_timeout_ms(Clock::now());
     }
     const int n = epoll_wait(ep_.get(), events.data(), static_cast<int>(events.size()), timeout);
+    if (n < 0 && errno != EINTR) errors_.report("epoll_wait", errno);
     for (int i = 0; i < n; ++i) {
       if (events[static_cast<std::size_t>(i)].data.ptr == nullptr) {
         std::uint64_t v = 0;
@@ -196,11 +229,15 @@ void Poller::run() {
       }
       on_ready(static_cast<Connection*>(events[static_cast<std::size_t>(i)].data.ptr));
     }
+    if (!held_.empty()) push_held();
     bool exit_now = false;
     {
       MutexLock lock(mu_);
       const Clock::time_point now = Clock::now();
       if (stopping_) {
+        for (ConnPtr& c : held_) doomed.push_back(std::move(c));
+        held_.clear();
+        held_count_.store(0);
         for (auto& [raw, c] : parked_) doomed.push_back(std::move(c));
         parked_.clear();
         deadlines_.clear();

@@ -13,9 +13,15 @@
 // the poller's planned wake-up, which is never more than 500 ms away: with timeouts of
 // seconds, a park costs one epoll_ctl and nothing else.
 //
-// The poller never holds its lock while pushing into the queue (a blocking push), so workers
-// can always park while the poller waits for queue space: workers never wait on the poller,
-// the poller waits only on workers (the queue), and the acceptor waits only on the queue.
+// The poller never waits for queue space (L2, S2): it hands ready connections to the queue
+// with try_push, and when the queue is full it keeps them, in arrival order, in a FIFO of
+// its own (held_, touched by the poller thread only) and goes on enforcing deadlines, the
+// drain and stop(). A worker that pops while the poller holds connections wakes it
+// (queue_space()), and the poller retries the FIFO, oldest first, before anything newer
+// joins the queue. Held connections are ready ones waiting for a worker, like those in the
+// queue: no deadline applies to them; stop() closes them. So workers never wait on the
+// poller, the poller waits on nobody, and the acceptor waits only on the queue (its blocking
+// push is the designed backpressure; queue close() wakes it).
 //
 // Shutdown: begin_drain() makes the poller close idle keep-alive connections (parked for
 // read, at least one response sent, no byte of a next request buffered) and close any that
@@ -24,7 +30,9 @@
 
 #include <sys/epoll.h>
 
+#include <atomic>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <set>
 #include <unordered_map>
@@ -32,6 +40,7 @@
 #include <vector>
 
 #include "connection.hpp"
+#include "error_log.hpp"
 #include "httpower/bounded_queue.hpp"
 #include "httpower/thread_annotations.hpp"
 
@@ -41,7 +50,7 @@ class Poller {
  public:
   using Closer = std::function<void(ConnPtr)>;
 
-  Poller(BoundedQueue<ConnPtr>& queue, Closer closer);
+  Poller(BoundedQueue<ConnPtr>& queue, Closer closer, ErrorLog& errors);
   Poller(const Poller&) = delete;
   Poller& operator=(const Poller&) = delete;
   ~Poller();
@@ -54,16 +63,29 @@ class Poller {
   void stop() EXCLUDES(mu_);
 
   [[nodiscard]] std::size_t parked() const EXCLUDES(mu_);
+  // Called by a worker after each pop: wakes the poller when it holds ready connections
+  // that found the queue full. One atomic load otherwise.
+  void queue_space() noexcept {
+    if (holding_.load()) wake();
+  }
+  // Connections the poller holds because the queue was full (tests, stats).
+  [[nodiscard]] std::size_t held() const noexcept { return held_count_.load(); }
 
  private:
   void wake() noexcept;
   void on_ready(Connection* raw) EXCLUDES(mu_);
+  void hand_over(ConnPtr c);
+  void push_held();
   void linger_step(ConnPtr c);
   ConnPtr take_locked(Connection* raw) REQUIRES(mu_);
   int next_timeout_ms(Clock::time_point now) REQUIRES(mu_);
 
   BoundedQueue<ConnPtr>& queue_;
   Closer close_;
+  ErrorLog& errors_;
+  std::deque<ConnPtr> held_;  // ready, waiting for queue space; poller thread only
+  std::atomic<bool> holding_{false};
+  std::atomic<std::size_t> held_count_{0};
   UniqueFd ep_;
   UniqueFd wake_fd_;
   mutable Mutex mu_;

@@ -37,6 +37,8 @@ constexpr int kAcceptBatch = 64;
 constexpr int kBacklog = 4096;
 constexpr int kBacklogDrainMax = 4096;
 constexpr std::string_view kServerName = "HTTPower/0.1.0";
+// At exit a worker waits at most this long for a slow access-log reader, then drops (L2).
+constexpr std::chrono::milliseconds kLogExitWait{500};
 
 void notify(int efd) noexcept {
   const std::uint64_t one = 1;
@@ -66,6 +68,11 @@ MimeTypes load_mime_types(const Config& config) {
   return types;
 }
 
+// Errors that are the client's doing, not the server's: not worth an error-log line.
+bool client_went_away(int err) {
+  return err == ECONNRESET || err == EPIPE || err == ETIMEDOUT || err == ENOTCONN;
+}
+
 Config finalized(Config c) {
   c.finalize();
   return c;
@@ -92,7 +99,7 @@ std::string_view field(const RequestHead& head, std::string_view name) {
 }  // namespace
 
 struct Server::Worker {
-  explicit Worker(int log_fd) : log(log_fd) { target_buf.reserve(64 * 1024); }
+  explicit Worker(AccessLog* access_log) : log(access_log) { target_buf.reserve(64 * 1024); }
   LogBuffer log;
   std::array<HeaderField, RequestParser::kMaxHeaderFields> slots{};
   std::array<HeaderField, RequestParser::kMaxHeaderFields> probe_slots{};  // drain look-ahead
@@ -112,8 +119,9 @@ Server::~Server() {
 }
 
 void Server::start(int signal_fd) {
+  errors_ = std::make_unique<ErrorLog>(config_.error_log);
   root_ = std::make_unique<FileRoot>(config_.root, config_.dotfiles);
-  log_ = std::make_unique<AccessLogFile>(config_.access_log);
+  log_ = std::make_unique<AccessLog>(config_.access_log, *errors_);
   mime_ = load_mime_types(config_);
   listener_ = open_listener(config_.bind, config_.port, kBacklog);
   url_ = listener_urls(listener_).front();
@@ -121,7 +129,8 @@ void Server::start(int signal_fd) {
   accept_fd_.reset(eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC));
   reserve_fd_.reset(::open("/dev/null", O_RDONLY | O_CLOEXEC));
   if (!stop_fd_ || !accept_fd_) throw StartupError(std::string("eventfd: ") + std::strerror(errno));
-  poller_ = std::make_unique<Poller>(queue_, [this](ConnPtr c) { close_connection(std::move(c)); });
+  poller_ = std::make_unique<Poller>(
+      queue_, [this](ConnPtr c) { close_connection(std::move(c)); }, *errors_);
   signal_fd_ = signal_fd;
   // A peer that resets the connection must not kill the process: sendmsg uses MSG_NOSIGNAL,
   // but sendfile has no such flag.
@@ -160,7 +169,10 @@ int Server::run() {
     }
     fds[0].events = at_limit ? 0 : POLLIN;
     const int n = ::poll(fds, 2, -1);
-    if (n < 0) continue;  // EINTR cannot happen (signals blocked), but is harmless
+    if (n < 0) {  // EINTR cannot happen (signals blocked), but is harmless
+      if (errno != EINTR) errors_->report("acceptor poll", errno);
+      continue;
+    }
     if (fds[1].revents & POLLIN) {
       drain_eventfd(accept_fd_.get());
       acceptor_waiting_.store(false);
@@ -177,7 +189,18 @@ int Server::run() {
   notify(stop_fd_.get());
   supervisor_.join();
   started_ = false;
+  report_at_exit();
   return forced_.load() ? kForcedExitStatus : 0;
+}
+
+// The exit summary: lines the access log lost and error-log lines suppressed are reported
+// whatever the rate limit (nothing is written when there are none).
+void Server::report_at_exit() {
+  if (log_->dropped() > 0) {
+    errors_->report_always("stopped; access log: " + std::to_string(log_->dropped()) +
+                           " lines dropped in all (the sink was full or failing)");
+  }
+  errors_->finish();
 }
 
 void Server::accept_batch() {
@@ -197,9 +220,13 @@ void Server::accept_batch() {
       case ENFILE:
       case ENOBUFS:
       case ENOMEM:
+        errors_->report("accept4: a pending connection is closed unanswered", errno);
         handle_fd_exhaustion();
         return;
-      default:  // EAGAIN: backlog empty
+      case EAGAIN:  // backlog empty
+        return;
+      default:
+        errors_->report("accept4", errno);
         return;
     }
   }
@@ -352,17 +379,20 @@ void Server::supervise() {
 
 void Server::worker_main(unsigned id) {
   (void)id;
-  Worker w(log_->fd());
+  Worker w(log_.get());
   for (;;) {
     PopResult<ConnPtr> r = queue_.try_pop();
-    if (r.status == QueueStatus::kEmpty) {
-      if (w.log.enabled()) w.log.flush();  // about to wait: write the lines we hold
-      r = queue_.pop();
+    while (r.status == QueueStatus::kEmpty || r.status == QueueStatus::kTimeout) {
+      // About to wait for work: write the lines we hold. A full sink keeps them, and the
+      // worker retries every kRetry instead of waiting on the sink (L2).
+      w.log.flush();
+      r = w.log.holding() ? queue_.pop_for(LogBuffer::kRetry) : queue_.pop();
     }
     if (!r.ok()) break;  // closed and drained
+    poller_->queue_space();  // the poller may hold connections that found the queue full
     serve(w, std::move(*r.item));
   }
-  if (w.log.enabled()) w.log.flush();
+  w.log.finish(Clock::now() + kLogExitWait);
 }
 
 void Server::serve(Worker& w, ConnPtr c) {
@@ -440,6 +470,7 @@ void Server::serve(Worker& w, ConnPtr c) {
       park_for_read(std::move(c));
       return;
     }
+    if (n < 0 && !client_went_away(errno)) errors_->report("recv: connection closed", errno);
     close_connection(std::move(c));  // EOF or a reset: nothing to answer
     return;
   }
@@ -580,6 +611,7 @@ void Server::plan_get(Worker& w, Connection& c, const RequestHead& head,
   }
   OpenedFile f = root_->open(t.path, w.path_scratch);
   if (f.resource_error()) {  // EMFILE & co: the file may exist; 503 (closes), never 404
+    errors_->report("open: answered 503", f.error);
     plan_error(head, 503, ctx, c.plan);
     prepare_body(c, UniqueFd());
     return;
@@ -591,6 +623,7 @@ void Server::plan_get(Worker& w, Connection& c, const RequestHead& head,
     const ResolvedTarget index = with_index_file(t, w.target_buf);
     OpenedFile idx = root_->open(index.path, w.path_scratch);
     if (idx.resource_error()) {
+      errors_->report("open: answered 503", idx.error);
       plan_error(head, 503, ctx, c.plan);
       prepare_body(c, UniqueFd());
       return;
@@ -660,6 +693,7 @@ void Server::prepare_body(Connection& c, UniqueFd file) {
                                 static_cast<std::size_t>(segs[i].length - got),
                                 static_cast<off_t>(segs[i].offset + got));
       if (n < 0 && errno == EINTR) continue;
+      if (n < 0) errors_->report("pread", errno);
       if (n <= 0) break;
       got += static_cast<std::uint64_t>(n);
     }
@@ -672,6 +706,14 @@ void Server::prepare_body(Connection& c, UniqueFd file) {
     at += static_cast<std::size_t>(segs[i].length);
   }
   c.file_preread = true;
+}
+
+// EAGAIN parks the connection; any other error closes it, and is logged unless it is the
+// client's doing (a reset, a closed connection).
+Server::SendResult Server::send_failed(const char* call) {
+  if (errno == EAGAIN || errno == EWOULDBLOCK) return SendResult::kBlocked;
+  if (!client_went_away(errno)) errors_->report(std::string(call) + ": connection closed", errno);
+  return SendResult::kError;
 }
 
 namespace {
@@ -732,7 +774,7 @@ Server::SendResult Server::send_some(Connection& c) {
       const ssize_t r = ::sendmsg(c.fd.get(), &m, MSG_NOSIGNAL | more);
       if (r < 0) {
         if (errno == EINTR) continue;
-        return errno == EAGAIN || errno == EWOULDBLOCK ? SendResult::kBlocked : SendResult::kError;
+        return send_failed("sendmsg");
       }
       advance(c, static_cast<std::uint64_t>(r));
       continue;
@@ -745,9 +787,12 @@ Server::SendResult Server::send_some(Connection& c) {
     const ssize_t r = ::sendfile(c.fd.get(), c.file.get(), &off, want);
     if (r < 0) {
       if (errno == EINTR) continue;
-      return errno == EAGAIN || errno == EWOULDBLOCK ? SendResult::kBlocked : SendResult::kError;
+      return send_failed("sendfile");
     }
-    if (r == 0) return SendResult::kError;  // the file shrank: R3 cannot hold, close
+    if (r == 0) {  // the file shrank: R3 cannot hold, close
+      errors_->report("sendfile: the file shrank under a response; connection closed");
+      return SendResult::kError;
+    }
     advance(c, static_cast<std::uint64_t>(r));
     sent_this_turn += static_cast<std::uint64_t>(r);
     if (sent_this_turn >= kTurnBudget && c.segment < segs.size() && queue_.size() > 0) {

@@ -26,6 +26,7 @@
 #include "access_log.hpp"
 #include "config.hpp"
 #include "connection.hpp"
+#include "error_log.hpp"
 #include "httpower/bounded_queue.hpp"
 #include "httpower/mime.hpp"
 #include "listener.hpp"
@@ -71,6 +72,10 @@ class Server {
   [[nodiscard]] const Config& config() const noexcept { return config_; }
   [[nodiscard]] std::size_t open_connections() const noexcept { return live_.load(); }
   [[nodiscard]] ServerStats stats() const noexcept;
+  // Access-log lines dropped because the sink was full or failing (L2); 0 before start().
+  [[nodiscard]] std::uint64_t access_log_dropped() const noexcept {
+    return log_ ? log_->dropped() : 0;
+  }
   // For tests: waits (on a condition variable signalled by every close) until at most n
   // connections are open, or the deadline. Returns whether the count got there.
   [[nodiscard]] bool wait_open_connections_at_most(std::size_t n, Clock::time_point deadline)
@@ -99,6 +104,8 @@ class Server {
   void prepare_body(Connection& c, UniqueFd file);
   void sniff_text(std::string_view path, OpenedFile& f) const;
   SendResult send_some(Connection& c);
+  SendResult send_failed(const char* call);
+  void report_at_exit();
   void finish_response(Connection& c);
   void park_for_read(ConnPtr c);
   void close_or_linger(ConnPtr c);
@@ -108,8 +115,9 @@ class Server {
 
  private:
   Config config_;
+  std::unique_ptr<ErrorLog> errors_;
   std::unique_ptr<FileRoot> root_;
-  std::unique_ptr<AccessLogFile> log_;
+  std::unique_ptr<AccessLog> log_;
   MimeTypes mime_;
   Listener listener_;
   std::string url_;

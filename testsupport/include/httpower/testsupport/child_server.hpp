@@ -22,6 +22,7 @@
 #include <cstdlib>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace httpower::testsupport {
@@ -110,6 +111,9 @@ class ChildServer {
       if (!read_some(out_, out_buf_, deadline)) return std::nullopt;
     }
   }
+  // Bytes of stdout read but not returned as a line yet (after EOF: an unterminated last
+  // line); clears them.
+  std::string take_unread_stdout() { return std::exchange(out_buf_, std::string()); }
   // The whole of stderr until EOF (the child exited), within the deadline; "" if stderr is
   // not captured.
   std::string read_stderr() { return read_stderr(timeout_); }
