@@ -535,6 +535,39 @@ TEST_F(Serve, C2_RequestSentDuringAClosingResponseDoesNotResetIt) {
   }
 }
 
+// A discarded request body must arrive within --header-timeout of the end of its head: a
+// client trickling it (each byte well within the timeout of the last) is cut off like a
+// slowloris head, not kept forever.
+TEST_F(Serve, TrickledRequestBodyIsCutOffAtTheHeaderTimeout) {
+  Config c = test_config(root_->path());
+  c.header_timeout = 400ms;
+  auto& s = start(c);
+  Client k = s.client();
+  ASSERT_TRUE(k.send_all("POST /notes.txt HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n"));
+  auto r = k.read_response();  // answered at once; the body is discarded afterwards
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 405);
+  const auto t0 = TestClock::now();
+  bool cut = false;
+  // One byte every 50 ms would take 5000 s. This loop paces the client; it does not
+  // synchronise with the server, which must close within the timeout whatever the pace.
+  for (int i = 0; i < 100000 && TestClock::now() - t0 < 8s; ++i) {
+    if (!k.send_all("b")) {
+      cut = true;
+      break;
+    }
+    pollfd p{k.fd(), POLLIN, 0};
+    if (::poll(&p, 1, 50) > 0) {  // EOF or a reset
+      cut = true;
+      break;
+    }
+  }
+  EXPECT_TRUE(cut) << "a trickled body held the connection for "
+                   << std::chrono::duration_cast<std::chrono::milliseconds>(TestClock::now() - t0).count()
+                   << " ms";
+  EXPECT_TRUE(s.server().wait_open_connections_at_most(0, TestClock::now() + 5s));
+}
+
 // Timed-out connections are aborted with a reset (SO_LINGER 0) when they would otherwise
 // leave data behind: a send timeout (the response's unsent bytes would sit in the kernel,
 // FIN-WAIT-1, as long as the client does not read), a header timeout with part of a request

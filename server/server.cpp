@@ -373,7 +373,9 @@ void Server::serve(Worker& w, ConnPtr c) {
       const std::uint64_t n = std::min<std::uint64_t>(c->discard_remaining, c->buffered());
       c->in_begin += static_cast<std::size_t>(n);
       c->discard_remaining -= n;
-      c->request_start = Clock::now();
+      // The body's deadline runs from the end of its head (handle_request) and body bytes do
+      // not extend it; the next request's head gets its own from here.
+      if (c->discard_remaining == 0) c->request_start = Clock::now();
     }
     if (c->discard_remaining == 0 && c->buffered() > 0) {
       RequestHead head;
