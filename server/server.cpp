@@ -463,13 +463,17 @@ void Server::close_or_linger(ConnPtr c) {
 bool Server::request_follows(Worker& w, const Connection& c, std::size_t consumed,
                              std::uint64_t discard) const {
   const std::size_t buffered = c.buffered();
-  if (consumed > buffered || discard > buffered - consumed) return false;
-  const std::size_t after = consumed + static_cast<std::size_t>(discard);
-  if (after == buffered) return false;
-  RequestParser probe(c.parser.limits());
-  RequestHead next;
-  const std::string_view rest(c.in.get() + c.in_begin + after, buffered - after);
-  return probe.parse(rest, w.probe_slots, next).status != ParseStatus::kIncomplete;
+  if (consumed <= buffered && discard <= buffered - consumed) {
+    const std::size_t after = consumed + static_cast<std::size_t>(discard);
+    if (after < buffered) {
+      RequestParser probe(c.parser.limits());
+      RequestHead next;
+      const std::string_view rest(c.in.get() + c.in_begin + after, buffered - after);
+      if (probe.parse(rest, w.probe_slots, next).status != ParseStatus::kIncomplete) return true;
+    }
+  }
+  char byte;
+  return ::recv(c.fd.get(), &byte, 1, MSG_PEEK | MSG_DONTWAIT) > 0;
 }
 
 void Server::handle_request(Worker& w, Connection& c, const RequestHead& head,
