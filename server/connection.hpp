@@ -61,14 +61,15 @@ struct Connection {
   std::size_t head_sent = 0;     // bytes of plan.head() sent
   std::size_t segment = 0;       // index of the body segment being sent
   std::uint64_t segment_sent = 0;
-  bool close_after = false;      // close once the response is sent
-  bool linger_after = false;     // ... with the lingering close (error responses)
+  bool close_after = false;      // close once the response is sent, after a lingering close
 
   // Poller bookkeeping (only the poller's lock protects these while parked).
   bool in_epoll = false;
   ParkReason park_reason = ParkReason::kRead;
   Clock::time_point deadline{};
   std::uint64_t linger_drained = 0;
+  std::uint64_t linger_unacked = 0;      // response bytes the client had not acknowledged ...
+  Clock::time_point linger_progress{};  // ... when last seen fewer (or the linger began)
 
   [[nodiscard]] std::size_t buffered() const noexcept { return in_end - in_begin; }
 

@@ -317,7 +317,8 @@ TEST(Poller, L2_AFullQueueStopsNeitherDeadlinesNorStop) {
   ErrorLog errors(dir.path() + "/error.log");
   BoundedQueue<ConnPtr> queue(1);
   ClosedSet closed;
-  Poller poller(queue, [&](ConnPtr c) { closed.add(c.get()); }, errors);
+  Poller poller(queue, [&](ConnPtr c) { closed.add(c.get()); }, errors, std::chrono::seconds(30),
+                std::chrono::seconds(2));
   std::thread t([&] { poller.run(); });
   std::vector<Pair> pairs;
   std::vector<Connection*> ready;
@@ -356,7 +357,8 @@ TEST(Poller, StopClosesConnectionsHeldForAFullQueue) {
   ErrorLog errors(dir.path() + "/error.log");
   BoundedQueue<ConnPtr> queue(1);
   ClosedSet closed;
-  Poller poller(queue, [&](ConnPtr c) { closed.add(c.get()); }, errors);
+  Poller poller(queue, [&](ConnPtr c) { closed.add(c.get()); }, errors, std::chrono::seconds(30),
+                std::chrono::seconds(2));
   std::thread t([&] { poller.run(); });
   std::vector<Pair> pairs;
   std::vector<Connection*> ready;

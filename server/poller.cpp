@@ -1,9 +1,12 @@
 #include "poller.hpp"
 
+#include <linux/sockios.h>
 #include <sys/eventfd.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <cstring>
@@ -44,10 +47,27 @@ bool idle_keep_alive(const Connection& c, ParkReason why) {
   return n <= 0;  // nothing pending (EAGAIN), or EOF / error: close
 }
 
+// The next close() sends a reset and frees the socket's buffers at once.
+void reset_on_close(int fd) noexcept {
+  const linger abort{1, 0};
+  (void)::setsockopt(fd, SOL_SOCKET, SO_LINGER, &abort, sizeof abort);
+}
+
 }  // namespace
 
-Poller::Poller(BoundedQueue<ConnPtr>& queue, Closer closer, ErrorLog& errors)
-    : queue_(queue), close_(std::move(closer)), errors_(errors) {
+std::uint64_t unacked_bytes(int fd) noexcept {
+  int n = 0;
+  if (::ioctl(fd, SIOCOUTQ, &n) != 0 || n < 0) return 0;
+  return static_cast<std::uint64_t>(n);
+}
+
+Poller::Poller(BoundedQueue<ConnPtr>& queue, Closer closer, ErrorLog& errors,
+               Clock::duration send_timeout, Clock::duration linger_timeout)
+    : queue_(queue),
+      close_(std::move(closer)),
+      errors_(errors),
+      send_timeout_(send_timeout),
+      linger_timeout_(linger_timeout) {
   ep_.reset(epoll_create1(EPOLL_CLOEXEC));
   wake_fd_.reset(eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC));
   if (!ep_ || !wake_fd_) throw StartupError(std::string("epoll: ") + std::strerror(errno));
@@ -210,9 +230,40 @@ void Poller::linger_step(ConnPtr c) {
   close_(std::move(c));
 }
 
+// A deadline passed (the connection is no longer parked): the rules in poller.hpp.
+void Poller::expire(ConnPtr c, Clock::time_point now) {
+  bool abort = false;
+  switch (c->park_reason) {
+    case ParkReason::kWrite:
+      abort = true;
+      break;
+    case ParkReason::kRead:
+      abort = c->buffered() > 0 || c->discard_remaining > 0;
+      break;
+    case ParkReason::kLinger: {
+      const std::uint64_t unacked = unacked_bytes(c->fd.get());
+      if (unacked == 0) break;  // the client has it all: close (our FIN is already out)
+      if (unacked < c->linger_unacked) {
+        c->linger_unacked = unacked;
+        c->linger_progress = now;
+      }
+      const Clock::time_point stalled_at = c->linger_progress + send_timeout_;
+      if (now < stalled_at) {
+        park(std::move(c), ParkReason::kLinger, std::min(stalled_at, now + linger_timeout_));
+        return;
+      }
+      abort = true;
+      break;
+    }
+  }
+  if (abort) reset_on_close(c->fd.get());
+  close_(std::move(c));
+}
+
 void Poller::run() {
   std::array<epoll_event, 256> events;
   std::vector<ConnPtr> doomed;
+  std::vector<ConnPtr> expired;
   for (;;) {
     int timeout = 0;
     {
@@ -244,7 +295,7 @@ void Poller::run() {
         exit_now = true;
       } else {
         while (!deadlines_.empty() && deadlines_.begin()->first <= now) {
-          doomed.push_back(take_locked(deadlines_.begin()->second));
+          expired.push_back(take_locked(deadlines_.begin()->second));
         }
         if (draining_ && !drain_done_) {
           drain_done_ = true;
@@ -262,6 +313,8 @@ void Poller::run() {
     }
     for (ConnPtr& c : doomed) close_(std::move(c));
     doomed.clear();
+    for (ConnPtr& c : expired) expire(std::move(c), Clock::now());
+    expired.clear();
     if (exit_now) return;
   }
 }

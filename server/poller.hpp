@@ -27,6 +27,14 @@
 // read, at least one response sent, no byte of a next request buffered) and close any that
 // park later in that state. stop() (after the queue is closed) makes the poller close every
 // connection it holds and exit; a park() after stop() closes the connection at once.
+//
+// Timeouts: a connection whose deadline passes is closed, and aborted with a reset
+// (SO_LINGER 0) when a normal close would leave bytes behind: a send timeout (the unsent
+// response would sit in the kernel, FIN-WAIT-1, for as long as the client does not read), a
+// header timeout with part of a request received, a lingering close whose client stopped
+// taking the response. An idle timeout, or a header timeout with nothing received, closes
+// with a FIN. A lingering close whose client still takes the response is not cut: its
+// deadline moves on while the client acknowledges bytes at least every send timeout.
 
 #include <sys/epoll.h>
 
@@ -46,11 +54,16 @@
 
 namespace httpower {
 
+// Bytes of the socket's output the peer has not acknowledged yet (SIOCOUTQ; a FIN counts
+// as one); 0 when unknown.
+[[nodiscard]] std::uint64_t unacked_bytes(int fd) noexcept;
+
 class Poller {
  public:
   using Closer = std::function<void(ConnPtr)>;
 
-  Poller(BoundedQueue<ConnPtr>& queue, Closer closer, ErrorLog& errors);
+  Poller(BoundedQueue<ConnPtr>& queue, Closer closer, ErrorLog& errors,
+         Clock::duration send_timeout, Clock::duration linger_timeout);
   Poller(const Poller&) = delete;
   Poller& operator=(const Poller&) = delete;
   ~Poller();
@@ -77,6 +90,7 @@ class Poller {
   void hand_over(ConnPtr c);
   void push_held();
   void linger_step(ConnPtr c);
+  void expire(ConnPtr c, Clock::time_point now);
   ConnPtr take_locked(Connection* raw) REQUIRES(mu_);
   int next_timeout_ms(Clock::time_point now) REQUIRES(mu_);
 
@@ -86,6 +100,8 @@ class Poller {
   std::deque<ConnPtr> held_;  // ready, waiting for queue space; poller thread only
   std::atomic<bool> holding_{false};
   std::atomic<std::size_t> held_count_{0};
+  Clock::duration send_timeout_;
+  Clock::duration linger_timeout_;
   UniqueFd ep_;
   UniqueFd wake_fd_;
   mutable Mutex mu_;

@@ -580,6 +580,125 @@ TEST_F(Serve, SendTimeoutCutsOffAClientThatStopsReading) {
   EXPECT_LT(got, 64u << 20);
 }
 
+// The largest send buffer the kernel may give the server's socket (tcp_wmem's maximum).
+std::size_t tcp_wmem_max() {
+  std::ifstream in("/proc/sys/net/ipv4/tcp_wmem");
+  std::size_t min = 0, def = 0, max = 4u << 20;
+  in >> min >> def >> max;
+  return max;
+}
+
+// C2: whenever the server closes after a response (the client asked, --max-requests was
+// reached) it half-closes and reads on, so a request the client sends after the server
+// decided to close never turns the close into a reset that destroys the unsent rest of the
+// response. The client sends its extra request only once it has part of the response (the
+// server has decided by then); the response is larger than the server's largest send buffer
+// plus the client's small receive buffer, so the server is still sending when it arrives.
+TEST_F(Serve, C2_RequestSentDuringAClosingResponseDoesNotResetIt) {
+  const std::string content = random_bytes(std::max<std::size_t>(5'000'000, 2 * tcp_wmem_max()), 7);
+  root_->write("big.bin", content);
+  Config c = test_config(root_->path());
+  c.max_requests = 2;
+  auto& s = start(c);
+  for (const bool by_cap : {false, true}) {
+    SCOPED_TRACE(by_cap ? "--max-requests reached" : "Connection: close");
+    Client k;
+    ASSERT_TRUE(k.connect_to("127.0.0.1", s.port(), 60s, 64 * 1024));
+    if (by_cap) {
+      ASSERT_TRUE(k.send_all(get_request("/notes.txt")));
+      ASSERT_TRUE(k.read_response());
+    }
+    ASSERT_TRUE(k.send_all(get_request("/big.bin", by_cap ? "" : "Connection: close\r\n")));
+    ASSERT_GT(k.fill(1024), 0) << "the response did not start";
+    ASSERT_TRUE(k.send_all(get_request("/notes.txt")));
+    auto r = k.read_response();
+    ASSERT_TRUE(r) << "response cut after " << k.buffered().size() << " bytes: "
+                   << std::strerror(k.last_errno());
+    EXPECT_EQ(r->field("connection"), "close");
+    EXPECT_TRUE(r->body == content) << "body differs";
+    EXPECT_TRUE(k.read_to_eof()) << "no orderly close: " << std::strerror(k.last_errno());
+    EXPECT_TRUE(k.buffered().empty()) << "a second response appeared";
+  }
+}
+
+// A discarded request body must arrive within --header-timeout of the end of its head: a
+// client trickling it (each byte well within the timeout of the last) is cut off like a
+// slowloris head, not kept forever.
+TEST_F(Serve, TrickledRequestBodyIsCutOffAtTheHeaderTimeout) {
+  Config c = test_config(root_->path());
+  c.header_timeout = 400ms;
+  auto& s = start(c);
+  Client k = s.client();
+  ASSERT_TRUE(k.send_all("POST /notes.txt HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n"));
+  auto r = k.read_response();  // answered at once; the body is discarded afterwards
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 405);
+  const auto t0 = TestClock::now();
+  bool cut = false;
+  // One byte every 50 ms would take 5000 s. This loop paces the client; it does not
+  // synchronise with the server, which must close within the timeout whatever the pace.
+  for (int i = 0; i < 100000 && TestClock::now() - t0 < 8s; ++i) {
+    if (!k.send_all("b")) {
+      cut = true;
+      break;
+    }
+    pollfd p{k.fd(), POLLIN, 0};
+    if (::poll(&p, 1, 50) > 0) {  // EOF or a reset
+      cut = true;
+      break;
+    }
+  }
+  EXPECT_TRUE(cut) << "a trickled body held the connection for "
+                   << std::chrono::duration_cast<std::chrono::milliseconds>(TestClock::now() - t0).count()
+                   << " ms";
+  EXPECT_TRUE(s.server().wait_open_connections_at_most(0, TestClock::now() + 5s));
+}
+
+// Timed-out connections are aborted with a reset (SO_LINGER 0) when they would otherwise
+// leave data behind: a send timeout (the response's unsent bytes would sit in the kernel,
+// FIN-WAIT-1, as long as the client does not read), a header timeout with part of a request
+// received, a lingering close whose client stopped taking the response. The client, reading
+// only after the server closed, sees ECONNRESET instead of the rest of the data and EOF.
+TEST_F(Serve, TimedOutConnectionsAreAbortedWithAReset) {
+  ASSERT_TRUE(root_->write_sparse("huge.bin", 64 << 20));
+  root_->write("mid.bin", random_bytes(200 * 1024, 9));
+  Config c = test_config(root_->path());
+  c.send_timeout = 300ms;
+  c.header_timeout = 300ms;
+  c.linger_timeout = 300ms;
+  auto& s = start(c);
+  struct Case {
+    std::string name, request;
+  };
+  const std::vector<Case> cases = {
+      {"send timeout", get_request("/huge.bin")},
+      {"lingering close", get_request("/mid.bin", "Connection: close\r\n")},
+      {"header timeout", "GET /notes.txt HTTP/1.1\r\nHost: x\r\n"},
+  };
+  std::uint64_t accepted = 0;
+  for (const Case& k : cases) {
+    SCOPED_TRACE(k.name);
+    Client cl;
+    ASSERT_TRUE(cl.connect_to("127.0.0.1", s.port(), 10s, 4096));
+    ASSERT_TRUE(cl.send_all(k.request));
+    // Observe the accept first (a bounded poll of the server's counter), then read nothing
+    // until the server has given up on the connection.
+    ++accepted;
+    const auto until = TestClock::now() + 5s;
+    while (s.server().stats().accepted < accepted && TestClock::now() < until) {
+      std::this_thread::sleep_for(1ms);
+    }
+    ASSERT_EQ(s.server().stats().accepted, accepted);
+    ASSERT_TRUE(s.server().wait_open_connections_at_most(0, TestClock::now() + 5s));
+    while (cl.fill() > 0) {
+    }
+    EXPECT_EQ(cl.last_errno(), ECONNRESET)
+        << "closed with a FIN after " << cl.buffered().size() << " bytes: "
+        << std::strerror(cl.last_errno());
+  }
+  EXPECT_EQ(s.server().stats().closed, cases.size());
+}
+
 // A sparse file of `size` bytes in the test root.
 void make_sparse(const std::string& path, std::uint64_t size) {
   UniqueFd fd(::open(path.c_str(), O_CREAT | O_WRONLY | O_CLOEXEC, 0644));

@@ -130,7 +130,8 @@ void Server::start(int signal_fd) {
   reserve_fd_.reset(::open("/dev/null", O_RDONLY | O_CLOEXEC));
   if (!stop_fd_ || !accept_fd_) throw StartupError(std::string("eventfd: ") + std::strerror(errno));
   poller_ = std::make_unique<Poller>(
-      queue_, [this](ConnPtr c) { close_connection(std::move(c)); }, *errors_);
+      queue_, [this](ConnPtr c) { close_connection(std::move(c)); }, *errors_,
+      config_.send_timeout, config_.linger_timeout);
   signal_fd_ = signal_fd;
   // A peer that resets the connection must not kill the process: sendmsg uses MSG_NOSIGNAL,
   // but sendfile has no such flag.
@@ -422,7 +423,9 @@ void Server::serve(Worker& w, ConnPtr c) {
       const std::uint64_t n = std::min<std::uint64_t>(c->discard_remaining, c->buffered());
       c->in_begin += static_cast<std::size_t>(n);
       c->discard_remaining -= n;
-      c->request_start = Clock::now();
+      // The body's deadline runs from the end of its head (handle_request) and body bytes do
+      // not extend it; the next request's head gets its own from here.
+      if (c->discard_remaining == 0) c->request_start = Clock::now();
     }
     if (c->discard_remaining == 0 && c->buffered() > 0) {
       RequestHead head;
@@ -487,33 +490,43 @@ void Server::park_for_read(ConnPtr c) {
   poller_->park(std::move(c), ParkReason::kRead, deadline);  // C1: the last touch
 }
 
+// Every closing response lingers (C2): the client may send more at any moment, also after
+// we decided to close, and a close() over unread bytes resets the connection, discarding
+// the part of the response still in our send buffer.
 void Server::close_or_linger(ConnPtr c) {
-  if (c->linger_after && !aborting_.load()) {
+  if (!aborting_.load()) {
     // RFC 9112 §9.6: half-close, then let the poller read and discard until the client
     // closes (or the linger deadline), so it reads our response rather than a reset.
     (void)::shutdown(c->fd.get(), SHUT_WR);
-    const Clock::time_point deadline = Clock::now() + config_.linger_timeout;
-    poller_->park(std::move(c), ParkReason::kLinger, deadline);
+    const Clock::time_point now = Clock::now();
+    c->linger_unacked = unacked_bytes(c->fd.get());
+    c->linger_progress = now;
+    poller_->park(std::move(c), ParkReason::kLinger, now + config_.linger_timeout);
     return;
   }
   close_connection(std::move(c));
 }
 
 // During the drain every request already received is answered (docs/server.md), pipelined
-// ones included: the drain closes after the LAST request in the buffer, not the first.
+// ones included: the drain closes after the LAST request received, not the first.
 // True when the bytes after this request (and its body) hold a complete head or one the
-// parser already rejects: either way the next loop iteration answers it. An incomplete tail
-// is not waited for.
+// parser already rejects (either way the next loop iteration answers it), or when the
+// socket holds more bytes than our input buffer: received requests that did not fit in it.
+// An incomplete tail with nothing more received is not waited for.
 bool Server::request_follows(Worker& w, const Connection& c, std::size_t consumed,
                              std::uint64_t discard) const {
   const std::size_t buffered = c.buffered();
-  if (consumed > buffered || discard > buffered - consumed) return false;
-  const std::size_t after = consumed + static_cast<std::size_t>(discard);
-  if (after == buffered) return false;
-  RequestParser probe(c.parser.limits());
-  RequestHead next;
-  const std::string_view rest(c.in.get() + c.in_begin + after, buffered - after);
-  return probe.parse(rest, w.probe_slots, next).status != ParseStatus::kIncomplete;
+  if (consumed <= buffered && discard <= buffered - consumed) {
+    const std::size_t after = consumed + static_cast<std::size_t>(discard);
+    if (after < buffered) {
+      RequestParser probe(c.parser.limits());
+      RequestHead next;
+      const std::string_view rest(c.in.get() + c.in_begin + after, buffered - after);
+      if (probe.parse(rest, w.probe_slots, next).status != ParseStatus::kIncomplete) return true;
+    }
+  }
+  char byte;
+  return ::recv(c.fd.get(), &byte, 1, MSG_PEEK | MSG_DONTWAIT) > 0;
 }
 
 void Server::handle_request(Worker& w, Connection& c, const RequestHead& head,
@@ -567,10 +580,7 @@ void Server::handle_request(Worker& w, Connection& c, const RequestHead& head,
   responses_.fetch_add(1);
   c.close_after = !c.plan.keep_alive();
   if (c.close_after) {
-    // Bytes after a closing response are never parsed (no smuggling); linger if the client
-    // may still be sending, so our response is not lost to a reset.
-    c.linger_after = c.plan.status() >= 400 || c.buffered() > 0 || discard > 0 ||
-                     head.body != BodyFraming::kNone || c.maybe_readable;
+    // Bytes after a closing response are never parsed (no smuggling).
     c.in_begin = c.in_end = 0;
     c.discard_remaining = 0;
   }
@@ -597,7 +607,6 @@ void Server::handle_parse_error(Worker& w, Connection& c, const ParseResult& r) 
   c.in_begin = c.in_end = 0;  // the framing is lost: nothing after this is parsed
   c.discard_remaining = 0;
   c.close_after = true;
-  c.linger_after = true;
 }
 
 void Server::plan_get(Worker& w, Connection& c, const RequestHead& head,

@@ -244,6 +244,50 @@ TEST(Shutdown, C2_SigintUnderLoadWithOneWorkerAndQueueOfOne) {
   EXPECT_TRUE(connect_refused(*port));
 }
 
+// The drain answers every request the client sent before the stop, also the ones that do
+// not fit in the server's input buffer (20 KiB): 40 pipelined requests of about 1 KiB each,
+// sent before SIGTERM, get 40 complete responses, the last with "Connection: close", then
+// an orderly close. The client reads nothing before the signal has been taken, so the
+// server is still on the first responses (its socket is full) when the drain begins.
+TEST(Shutdown, C2_DrainAnswersEveryPipelinedRequestSentBeforeTheStop) {
+  TempDir root;
+  const std::string content = random_bytes(256 * 1024, 11);
+  root.write("f.bin", content);
+  root.write("a.txt", "A\n");
+  ChildServer c(args(root.path(), {"-t", "2", "--drain-timeout", "30"}));
+  auto port = c.wait_ready();
+  ASSERT_TRUE(port);
+  Client idle("127.0.0.1", *port, 30s);
+  ASSERT_TRUE(idle.send_all(get_request("/a.txt")));
+  ASSERT_TRUE(idle.read_response());
+  constexpr int kRequests = 40;
+  std::string batch;
+  for (int i = 0; i < kRequests; ++i) {
+    batch += get_request("/f.bin", "X-Seq: " + std::to_string(i) + "\r\nX-Pad: " +
+                                       std::string(1000, 'p') + "\r\n");
+  }
+  ASSERT_GT(batch.size(), 2u * 20 * 1024);
+  Client k;
+  ASSERT_TRUE(k.connect_to("127.0.0.1", *port, 60s, 16 * 1024));
+  ASSERT_TRUE(k.send_all(batch));
+  ASSERT_GT(k.fill(1024), 0) << "the first response did not start";
+  c.signal(SIGTERM);
+  // The drain closes the idle keep-alive connection: once it sees EOF, the stop has begun.
+  ASSERT_TRUE(idle.read_to_eof());
+  for (int i = 0; i < kRequests; ++i) {
+    auto r = k.read_response();
+    ASSERT_TRUE(r) << "request " << i << " of " << kRequests << " not answered: "
+                   << std::strerror(k.last_errno());
+    EXPECT_EQ(r->status, 200) << i;
+    EXPECT_TRUE(r->body == content) << i;
+    EXPECT_EQ(r->field("connection"), i + 1 == kRequests ? "close" : "") << i;
+  }
+  EXPECT_TRUE(k.read_to_eof()) << "no orderly close: " << std::strerror(k.last_errno());
+  EXPECT_TRUE(k.buffered().empty());
+  k.close();  // ends the server's lingering close at once
+  EXPECT_EQ(c.wait_exit(30s), 0);
+}
+
 TEST(Shutdown, S2_SecondSigintStopsAtOnceWithStatus130) {
   TempDir root;
   ASSERT_TRUE(root.write_sparse("huge.bin", 256 << 20));
