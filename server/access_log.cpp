@@ -69,14 +69,13 @@ std::uint64_t count_lines(std::string_view s) {
 
 }  // namespace
 
-void LogBuffer::format(const LogRecord& r, std::time_t now) {
+void LogBuffer::format_head(const LogRecord& r, std::time_t now, std::string& l) {
   if (now != cached_second_) {
     std::tm tm{};
     gmtime_r(&now, &tm);
     std::strftime(cached_time_, sizeof cached_time_, "[%d/%b/%Y:%H:%M:%S +0000]", &tm);
     cached_second_ = now;
   }
-  std::string& l = line_;
   l.clear();
   l += r.peer.empty() ? std::string_view("-") : r.peer.substr(0, 64);
   l += " - - ";
@@ -90,25 +89,57 @@ void LogBuffer::format(const LogRecord& r, std::time_t now) {
     append_quoted(l, r.target, kMaxTarget);
     l += r.minor_version == 0 ? " HTTP/1.0" : " HTTP/1.1";
   }
-  char num[48];
-  std::snprintf(num, sizeof num, "\" %d %llu \"", r.status, static_cast<unsigned long long>(r.bytes));
+  char num[24];
+  std::snprintf(num, sizeof num, "\" %d ", r.status);
   l += num;
+}
+
+void LogBuffer::format_tail(const LogRecord& r, std::string& l) {
+  l += " \"";
   append_quoted(l, r.referer, kMaxReferer);
   l += "\" \"";
   append_quoted(l, r.user_agent, kMaxUserAgent);
   l += "\"\n";
 }
 
-void LogBuffer::append(const LogRecord& r, std::time_t now) {
+void LogBuffer::format(const LogRecord& r, std::time_t now) {
+  format_head(r, now, line_);
+  line_ += std::to_string(r.bytes);
+  format_tail(r, line_);
+}
+
+void LogBuffer::format_pending(const LogRecord& r, std::time_t now, PendingLine& out) {
+  format_head(r, now, out.text);
+  out.bytes_at = out.text.size();
+  format_tail(r, out.text);
+}
+
+void PendingLine::complete(std::uint64_t bytes, std::string& out) const {
+  out.assign(text, 0, bytes_at);
+  out += std::to_string(bytes);
+  out.append(text, bytes_at, std::string::npos);
+}
+
+void AccessLog::write_now(std::string_view line) noexcept {
+  const LogSink::Write w = sink_.write(line);
+  if (w != LogSink::Write::kOk) count_dropped(1, w, errno);
+}
+
+void LogBuffer::append_line(std::string_view line) {
   if (log_ == nullptr) return;
-  format(r, now);
-  if (buf_.size() + line_.size() > kMaxHeldBytes) flush();
-  if (buf_.size() + line_.size() > kMaxHeldBytes) {
+  if (buf_.size() + line.size() > kMaxHeldBytes) flush();
+  if (buf_.size() + line.size() > kMaxHeldBytes) {
     log_->count_dropped(1, LogSink::Write::kWouldBlock, 0);  // the sink has been full a while
     return;
   }
-  buf_ += line_;
+  buf_ += line;
   if (buf_.size() >= kFlushBytes) flush();
+}
+
+void LogBuffer::append(const LogRecord& r, std::time_t now) {
+  if (log_ == nullptr) return;
+  format(r, now);
+  append_line(line_);
 }
 
 void LogBuffer::flush() {

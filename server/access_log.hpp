@@ -20,8 +20,14 @@
 // Dropped lines are counted (AccessLog::dropped()), reported on the error log at most once
 // a second, and in the exit summary.
 //
-// Times are UTC. The byte count is the planned body length (what Content-Length announced),
-// not re-counted after a client abort.
+// Times are UTC. The byte count is the body bytes actually sent: a line is written when its
+// response ends, so a response cut short (the drain deadline, a send timeout, a client that
+// went away) shows fewer bytes than its Content-Length announced. A line is formatted when the
+// response is planned, with its byte count left out (PendingLine), and completed at the end.
+//
+// A line whose response ends outside a worker (closed by the poller or at the drain deadline)
+// is written by AccessLog::write_now, one non-blocking write, counted as dropped if the sink
+// is full.
 
 #include <atomic>
 #include <chrono>
@@ -47,6 +53,8 @@ class AccessLog {
   // second). why: kWouldBlock (the sink is full) or kFailed (err: the write's errno).
   void count_dropped(std::uint64_t lines, LogSink::Write why, int err) noexcept;
   [[nodiscard]] std::uint64_t dropped() const noexcept { return dropped_.load(); }
+  // Writes one whole line at once from any thread (never blocks); a full sink drops it.
+  void write_now(std::string_view line) noexcept;
 
  private:
   LogSink sink_;
@@ -64,6 +72,15 @@ struct LogRecord {
   std::uint64_t bytes = 0;
   std::string_view referer;
   std::string_view user_agent;
+};
+
+// A formatted line waiting for its response to end: bytes_at is where the byte count goes.
+struct PendingLine {
+  std::string text;
+  std::size_t bytes_at = 0;
+  [[nodiscard]] bool empty() const noexcept { return text.empty(); }
+  // The whole line with `bytes`, into out (cleared first).
+  void complete(std::uint64_t bytes, std::string& out) const;
 };
 
 class LogBuffer {
@@ -85,6 +102,10 @@ class LogBuffer {
   [[nodiscard]] bool enabled() const noexcept { return log_ != nullptr; }
   [[nodiscard]] bool holding() const noexcept { return !buf_.empty(); }
   void append(const LogRecord& r, std::time_t now);
+  // The line for r, less its byte count (r.bytes is ignored), into out.
+  void format_pending(const LogRecord& r, std::time_t now, PendingLine& out);
+  // Appends a whole line (PendingLine::complete) as append() does.
+  void append_line(std::string_view line);
   // Writes held lines, whole lines at most PIPE_BUF bytes a write, until the sink is full.
   // Never blocks.
   void flush();
@@ -93,6 +114,8 @@ class LogBuffer {
 
  private:
   void format(const LogRecord& r, std::time_t now);
+  void format_head(const LogRecord& r, std::time_t now, std::string& l);  // up to the status
+  static void format_tail(const LogRecord& r, std::string& l);            // after the bytes
 
   AccessLog* log_;
   std::string buf_;   // whole lines, each ending in '\n'

@@ -38,6 +38,10 @@ struct Config {
   bool mime_types_file_given = false;
   std::vector<std::pair<std::string, std::string>> mime_overrides;
 
+  // Status lines for a person on the error log (stopping, the drain deadline, the exit
+  // summary); the binary turns them on, embedders and in-process tests need not.
+  bool announce = false;
+
   // Resolved defaults (threads, queue) for a given CPU count.
   void finalize();
 };

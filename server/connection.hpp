@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "access_log.hpp"
 #include "httpower/request_parser.hpp"
 #include "httpower/response_planner.hpp"
 #include "unique_fd.hpp"
@@ -62,6 +63,9 @@ struct Connection {
   std::size_t segment = 0;       // index of the body segment being sent
   std::uint64_t segment_sent = 0;
   bool close_after = false;      // close once the response is sent, after a lingering close
+  // The access-log line of a response that parked before its end (completed with the bytes
+  // sent when it ends, wherever that is); empty otherwise.
+  PendingLine log_line;
 
   // Poller bookkeeping (only the poller's lock protects these while parked).
   bool in_epoll = false;
@@ -73,6 +77,15 @@ struct Connection {
 
   [[nodiscard]] std::size_t buffered() const noexcept { return in_end - in_begin; }
 
+  // Bytes of the current response's body handed to the kernel so far.
+  [[nodiscard]] std::uint64_t body_bytes_sent() const noexcept {
+    if (head_sent < plan.head().size()) return 0;
+    const auto segs = plan.body();
+    std::uint64_t n = 0;
+    for (std::size_t i = 0; i < segment && i < segs.size(); ++i) n += segs[i].length;
+    return segment < segs.size() ? n + segment_sent : n;
+  }
+
   // M1, the memory a connection holds between requests (docs/server.md, "Memory").
   void take_input() {
     if (!in) in = std::make_unique_for_overwrite<char[]>(kInputCapacity);
@@ -81,6 +94,7 @@ struct Connection {
   // listing or a multipart plan does not stay with the connection).
   void end_response() noexcept {
     file.reset();
+    PendingLine().text.swap(log_line.text);
     file_preread = false;
     std::string().swap(file_bytes);
     std::vector<std::uint64_t>().swap(preread_at);

@@ -489,10 +489,13 @@ TEST(ErrorLog, AFileThatShrinksUnderADownloadIsLogged) {
   EXPECT_EQ(c.wait_exit(10s), 0);
   const std::vector<std::string> lines = read_lines(log);
   ::unlink(log.c_str());
-  ASSERT_EQ(lines.size(), 1u);
+  // The event, then the stop's own two lines (announced on the error log by the binary).
+  ASSERT_EQ(lines.size(), 3u);
   EXPECT_NE(lines[0].find("sendfile: the file shrank under a response; connection closed"),
             std::string::npos)
       << lines[0];
+  EXPECT_NE(lines[1].find("stopping: "), std::string::npos) << lines[1];
+  EXPECT_NE(lines[2].find("stopped: 1 response; exit status 0"), std::string::npos) << lines[2];
 }
 
 }  // namespace

@@ -49,6 +49,7 @@ int main(int argc, char** argv) {
     return 1;
   }
   try {
+    cli.config.announce = true;
     Server server(cli.config);
     server.start(sfd.get());
     const std::vector<std::string> urls = server.urls();

@@ -15,6 +15,7 @@
 #include <array>
 #include <cerrno>
 #include <csignal>
+#include <cstdio>
 #include <cstring>
 #include <ctime>
 #include <fstream>
@@ -73,6 +74,19 @@ bool client_went_away(int err) {
   return err == ECONNRESET || err == EPIPE || err == ETIMEDOUT || err == ENOTCONN;
 }
 
+std::string count_text(std::uint64_t n, std::string_view noun) {
+  std::string s = std::to_string(n) + " ";
+  s += noun;
+  if (n != 1) s += 's';
+  return s;
+}
+
+std::string seconds_text(std::chrono::milliseconds d) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%g s", static_cast<double>(d.count()) / 1000.0);
+  return buf;
+}
+
 Config finalized(Config c) {
   c.finalize();
   return c;
@@ -105,6 +119,9 @@ struct Server::Worker {
   std::array<HeaderField, RequestParser::kMaxHeaderFields> probe_slots{};  // drain look-ahead
   std::string target_buf;    // resolve_target's buffer; reserved so views stay put
   std::string path_scratch;  // C string for openat2
+  PendingLine pending;       // the access-log line of the response being sent ...
+  bool has_pending = false;  // ... until it ends or parks (then it moves to the connection)
+  std::string line_scratch;  // a completed line
 };
 
 Server::Server(Config config)
@@ -201,7 +218,17 @@ void Server::report_at_exit() {
     errors_->report_always("stopped; access log: " + std::to_string(log_->dropped()) +
                            " lines dropped in all (the sink was full or failing)");
   }
+  std::string last = "stopped: " + count_text(responses_.load(), "response");
+  if (cut_.load() > 0) last += ", " + std::to_string(cut_.load()) + " of them cut short";
+  last += forced_.load() ? "; exit status 130 (forced)" : "; exit status 0";
+  announce(last);
   errors_->finish();
+}
+
+// The few lines a person at the terminal needs about a stop (the binary sets
+// config.announce; the in-process tests leave it off). Not rate-limited.
+void Server::announce(const std::string& line) {
+  if (config_.announce) errors_->report_always(line);
 }
 
 void Server::accept_batch() {
@@ -311,6 +338,17 @@ void Server::admit(UniqueFd fd, bool during_drain) {
 }
 
 void Server::close_connection(ConnPtr c) noexcept {
+  if (!c) return;
+  if (c->sending && aborting_.load()) cut_.fetch_add(1);  // the drain deadline or a 2nd stop
+  if (!c->log_line.empty()) {  // a parked response ends here: log what it sent
+    try {
+      std::string line;
+      c->log_line.complete(c->body_bytes_sent(), line);
+      log_->write_now(line);
+    } catch (const std::bad_alloc&) {
+      log_->count_dropped(1, LogSink::Write::kFailed, ENOMEM);
+    }
+  }
   c.reset();  // closes the socket and any file
   closed_.fetch_add(1);
   const std::size_t left = live_.fetch_sub(1) - 1;
@@ -360,13 +398,23 @@ void Server::supervise() {
   draining_.store(true);
   notify(accept_fd_.get());
   poller_->begin_drain();
+  announce("stopping: no new connections; finishing the responses of " +
+           count_text(live_.load(), "open connection") + " for up to " +
+           seconds_text(config_.drain_timeout) + " (Ctrl-C again stops at once)");
   const Clock::time_point deadline = Clock::now() + config_.drain_timeout;
   while ((live_.load() > 0 || !listener_closed_.load()) && stop_requests_.load() < 2) {
     const auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - Clock::now());
     if (left.count() <= 0) break;
     (void)wait_supervisor_event(static_cast<int>(std::min<long long>(left.count(), 60'000)));
   }
-  if (stop_requests_.load() >= 2) forced_.store(true);
+  if (stop_requests_.load() >= 2) {
+    forced_.store(true);
+    announce("second stop signal: stopping now; closing " + count_text(live_.load(), "connection") +
+             ", responses under way are cut short");
+  } else if (live_.load() > 0) {
+    announce("drain deadline (" + seconds_text(config_.drain_timeout) + ") reached: closing " +
+             count_text(live_.load(), "connection") + ", responses under way are cut short");
+  }
   // Step 3-4: whatever is left is closed by its owner; every blocked thread wakes.
   aborting_.store(true);
   queue_.close();
@@ -405,9 +453,14 @@ void Server::serve(Worker& w, ConnPtr c) {
     if (c->sending) {
       const SendResult r = send_some(*c);
       if (r == SendResult::kBlocked) {
+        if (w.has_pending) {  // the line waits with the response
+          std::swap(c->log_line, w.pending);
+          w.has_pending = false;
+        }
         poller_->park(std::move(c), ParkReason::kWrite, Clock::now() + config_.send_timeout);
         return;  // C1: parked; c is no longer ours
       }
+      log_response(w, *c);  // complete, or cut short (kError): the bytes sent say which
       if (r == SendResult::kError) {
         close_connection(std::move(c));
         return;
@@ -566,10 +619,10 @@ void Server::handle_request(Worker& w, Connection& c, const RequestHead& head,
     rec.target = head.target;
     rec.minor_version = head.minor_version;
     rec.status = c.plan.status();
-    rec.bytes = c.plan.body_length();
     rec.referer = field(head, "referer");
     rec.user_agent = field(head, "user-agent");
-    w.log.append(rec, static_cast<std::time_t>(ctx.now));
+    w.log.format_pending(rec, static_cast<std::time_t>(ctx.now), w.pending);
+    w.has_pending = true;
   }
   // The head's views are dead from here on.
   c.parser.reset();
@@ -598,8 +651,8 @@ void Server::handle_parse_error(Worker& w, Connection& c, const ParseResult& r) 
     rec.peer = c.peer;
     rec.minor_version = -1;
     rec.status = c.plan.status();
-    rec.bytes = c.plan.body_length();
-    w.log.append(rec, static_cast<std::time_t>(ctx.now));
+    w.log.format_pending(rec, static_cast<std::time_t>(ctx.now), w.pending);
+    w.has_pending = true;
   }
   ++c.requests;
   responses_.fetch_add(1);
@@ -808,6 +861,17 @@ Server::SendResult Server::send_some(Connection& c) {
       return SendResult::kBlocked;  // others wait: the poller re-queues us at the tail
     }
   }
+}
+
+// The response ended in this worker: its access-log line gets the body bytes sent (all of
+// them, unless it was cut short).
+void Server::log_response(Worker& w, Connection& c) {
+  const PendingLine* line = w.has_pending ? &w.pending : &c.log_line;
+  w.has_pending = false;
+  if (line->empty()) return;
+  line->complete(c.body_bytes_sent(), w.line_scratch);
+  w.log.append_line(w.line_scratch);
+  PendingLine().text.swap(c.log_line.text);
 }
 
 void Server::finish_response(Connection& c) {

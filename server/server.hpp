@@ -106,6 +106,8 @@ class Server {
   SendResult send_some(Connection& c);
   SendResult send_failed(const char* call);
   void report_at_exit();
+  void announce(const std::string& line);
+  void log_response(Worker& w, Connection& c);
   void finish_response(Connection& c);
   void park_for_read(ConnPtr c);
   void close_or_linger(ConnPtr c);
@@ -138,6 +140,7 @@ class Server {
   std::atomic<std::uint64_t> accepted_{0};
   std::atomic<std::uint64_t> closed_{0};
   std::atomic<std::uint64_t> responses_{0};
+  std::atomic<std::uint64_t> cut_{0};  // responses cut short by the drain deadline / 2nd stop
   std::atomic<std::uint64_t> max_open_{0};
 
   std::atomic<int> watchers_{0};

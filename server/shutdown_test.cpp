@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 
 #include <atomic>
+#include <fstream>
 #include <regex>
 #include <string>
 #include <thread>
@@ -306,12 +307,22 @@ TEST(Shutdown, S2_SecondSigintStopsAtOnceWithStatus130) {
   c.signal(SIGINT);
   EXPECT_EQ(c.wait_exit(5s), Server::kForcedExitStatus);
   EXPECT_TRUE(connect_refused(*port));
+  const std::string err = c.read_stderr();
+  EXPECT_NE(err.find("stopping: no new connections"), std::string::npos) << err;
+  EXPECT_NE(err.find("second stop signal: stopping now"), std::string::npos) << err;
+  EXPECT_NE(err.find("exit status 130 (forced)\n"), std::string::npos) << err;
 }
 
+// The drain deadline ends the drain; the person at the terminal reads what happened, and the
+// access log shows the download as cut short (the bytes sent, not the announced length).
 TEST(Shutdown, SigtermDuringSlowDrainEndsAtTheDrainDeadline) {
   TempDir root;
-  ASSERT_TRUE(root.write_sparse("huge.bin", 256 << 20));
-  ChildServer c(args(root.path(), {"--drain-timeout", "0.5", "--send-timeout", "120"}));
+  const std::uint64_t size = 256 << 20;
+  ASSERT_TRUE(root.write_sparse("huge.bin", size));
+  TempDir logs;
+  const std::string log = logs.file("access.log");
+  ChildServer c(args(root.path(), {"--drain-timeout", "0.5", "--send-timeout", "120",
+                                   "--access-log", log}));
   auto port = c.wait_ready();
   ASSERT_TRUE(port);
   Client stalled;
@@ -319,6 +330,30 @@ TEST(Shutdown, SigtermDuringSlowDrainEndsAtTheDrainDeadline) {
   c.signal(SIGTERM);
   EXPECT_EQ(c.wait_exit(5s), 0) << "the drain deadline ends the drain; exit 0";
   EXPECT_TRUE(connect_refused(*port));
+  const std::string err = c.read_stderr();
+  EXPECT_NE(err.find("stopping: no new connections; finishing the responses of 1 open "
+                     "connection for up to 0.5 s (Ctrl-C again stops at once)"),
+            std::string::npos)
+      << err;
+  EXPECT_NE(err.find("drain deadline (0.5 s) reached: closing 1 connection"), std::string::npos)
+      << err;
+  EXPECT_NE(err.find("stopped: 1 response, 1 of them cut short; exit status 0\n"),
+            std::string::npos)
+      << err;
+  std::ifstream in(log);
+  std::string line, last;
+  int lines = 0;
+  while (std::getline(in, line)) {
+    last = line;
+    ++lines;
+  }
+  ASSERT_EQ(lines, 1) << last;
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(last, m, std::regex("\"GET /huge.bin HTTP/1.1\" 200 ([0-9]+) ")))
+      << last;
+  const std::uint64_t bytes = std::stoull(m[1].str());
+  EXPECT_GT(bytes, 0u) << last;
+  EXPECT_LT(bytes, size) << "a cut download is logged with the bytes sent: " << last;
 }
 
 // EMFILE: the listener survives, the acceptor does not spin, and service resumes once
