@@ -1,9 +1,12 @@
 #include "log_sink.hpp"
 
 #include <fcntl.h>
+#include <linux/magic.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -30,6 +33,32 @@ void set_nonblocking(int fd) {
 
 }  // namespace
 
+namespace {
+
+// Targets that open for writing (root opens nearly anything) but never keep a line: files of
+// the kernel's own file systems, devices other than a terminal or /dev/null (/dev/full fails
+// every write), block devices. nullptr when fit.
+const char* unfit_for_lines(int fd) noexcept {
+  struct stat st {};
+  struct statfs fs {};
+  if (::fstat(fd, &st) != 0) return "cannot stat it";
+  if (S_ISBLK(st.st_mode)) return "it is a block device";
+  if (S_ISCHR(st.st_mode) && ::isatty(fd) == 0 &&
+      !(major(st.st_rdev) == 1 && minor(st.st_rdev) == 3)) {
+    return "it is a device, not a terminal or /dev/null";
+  }
+  if (S_ISREG(st.st_mode) && ::fstatfs(fd, &fs) == 0) {
+    const auto type = static_cast<unsigned long>(fs.f_type);
+    if (type == PROC_SUPER_MAGIC || type == SYSFS_MAGIC || type == DEBUGFS_MAGIC ||
+        type == CGROUP_SUPER_MAGIC || type == CGROUP2_SUPER_MAGIC) {
+      return "it is a kernel file (/proc, /sys), not a log file";
+    }
+  }
+  return nullptr;
+}
+
+}  // namespace
+
 LogSink::LogSink(const std::string& target, int std_fd, const char* what) {
   if (target.empty()) return;
   if (target == "-") {
@@ -47,10 +76,16 @@ LogSink::LogSink(const std::string& target, int std_fd, const char* what) {
     }
     return;
   }
-  owned_.reset(::open(target.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY, 0644));
+  // O_NONBLOCK: a FIFO that nobody reads fails now (ENXIO) instead of hanging the start-up.
+  owned_.reset(::open(target.c_str(),
+                      O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY | O_NONBLOCK, 0644));
   if (!owned_) {
-    throw StartupError(std::string("cannot open ") + what + " '" + target +
-                       "': " + std::strerror(errno));
+    const int err = errno;
+    throw StartupError(std::string("cannot open ") + what + " '" + target + "': " +
+                       (err == ENXIO ? "a FIFO that nobody reads" : std::strerror(err)));
+  }
+  if (const char* why = unfit_for_lines(owned_.get())) {
+    throw StartupError(std::string("cannot use '") + target + "' as " + what + ": " + why);
   }
   fd_ = owned_.get();
   kind_ = kind_of(fd_);

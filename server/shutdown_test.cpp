@@ -137,6 +137,24 @@ TEST(Cli, UnsearchableRootFailsAtStartUp) {
   ::chmod(dir.c_str(), 0755);
 }
 
+// A log target that opens but would never keep a line (root opens nearly anything) fails at
+// start-up with one line and exit 1, rather than losing every line later; a FIFO that nobody
+// reads fails at once instead of hanging the start-up in open().
+TEST(Cli, LogTargetsThatCannotKeepLinesFailAtStartUp) {
+  TempDir root;
+  const std::string fifo = root.file("fifo");
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0644), 0);
+  for (const char* flag : {"--access-log", "--error-log"}) {
+    for (const std::string& target : {std::string("/dev/full"), std::string("/proc/version"), fifo}) {
+      ChildServer c({root.path(), "-p", "0", flag, target});
+      EXPECT_EQ(c.wait_exit(), 1) << flag << " " << target;
+      const std::string err = c.read_stderr();
+      EXPECT_EQ(std::count(err.begin(), err.end(), '\n'), 1) << err;
+      EXPECT_NE(err.find("'" + target + "'"), std::string::npos) << err;
+    }
+  }
+}
+
 TEST(Cli, StartupLineNamesAbsoluteRootRealPortAndWorkers) {
   TempDir root;
   ChildServer c(args(root.path(), {"-t", "3"}));
