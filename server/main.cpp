@@ -8,6 +8,7 @@
 #include <sys/signalfd.h>
 #include <unistd.h>
 
+#include <cstdint>
 #include <cstdio>
 #include <exception>
 #include <string>
@@ -48,11 +49,16 @@ int main(int argc, char** argv) {
     std::perror("httpower: signalfd");
     return 1;
   }
+  // Before the Server exists: its default --max-connections comes from this limit.
+  const std::uint64_t fds = raise_fd_limit();
   try {
     Server server(cli.config);
     server.start(sfd.get());
-    std::printf("httpower: serving %s on %s (%u workers)\n", server.root().c_str(),
-                server.url().c_str(), server.config().threads);
+    const std::string warning = fd_limit_warning(server.config(), fds);
+    if (!warning.empty()) std::fprintf(stderr, "httpower: %s\n", warning.c_str());
+    std::printf("httpower: serving %s on %s (%u workers, at most %zu connections)\n",
+                server.root().c_str(), server.url().c_str(), server.config().threads,
+                server.config().max_connections);
     std::fflush(stdout);
     return server.run();
   } catch (const std::exception& e) {
