@@ -302,5 +302,30 @@ TEST_F(AtTheFdLimit, C2_RefusedClientsReadA503NeverAReset) {
   EXPECT_EQ(server_->wait_exit(10s), 0);
 }
 
+// The stop at the descriptor limit: clients still in the listen backlog when SIGINT arrives
+// are taken during the drain (a 503 from the spare slot, or a 200 once the drain has closed
+// the idle holders and freed descriptors), never reset by the listener's close.
+TEST_F(AtTheFdLimit, C2_ClientsInTheBacklogAtTheStopAreAnsweredNotReset) {
+  // The first is refused at once and its 503 lingers in the spare slot (its client reads
+  // nothing yet), so the acceptor has no descriptor for the others: they stay in the backlog.
+  std::vector<Client> waiting;
+  for (int i = 0; i < 3; ++i) {
+    waiting.emplace_back("127.0.0.1", server_->port(), 20s);
+    ASSERT_TRUE(waiting.back().send_all(get_request("/a.txt")));
+  }
+  ASSERT_GT(waiting[0].fill(), 0) << "the first client is not refused";
+  server_->signal(SIGINT);
+  for (std::size_t i = 0; i < waiting.size(); ++i) {
+    auto r = waiting[i].read_response();
+    ASSERT_TRUE(r) << "client " << i << ": "
+                   << (waiting[i].last_errno() == ECONNRESET ? "ECONNRESET" : "no response");
+    EXPECT_TRUE(r->status == 200 || r->status == 503) << r->head;
+    EXPECT_EQ(r->field("connection"), "close") << r->head;
+    EXPECT_TRUE(waiting[i].read_to_eof()) << "client " << i << ": no EOF after the response";
+    waiting[i].close();  // ends the lingering close at once
+  }
+  EXPECT_EQ(server_->wait_exit(10s), 0);
+}
+
 }  // namespace
 }  // namespace httpower::test
