@@ -85,9 +85,9 @@ TEST(Cli, StartupLineNamesAbsoluteRootRealPortAndWorkers) {
   const std::string head = "httpower: serving " + abs + " on http://127.0.0.1:" +
                            std::to_string(*port) + "/ (3 workers, at most ";
   EXPECT_EQ(line.rfind(head, 0), 0u) << line;
-  EXPECT_TRUE(std::regex_match(line.substr(std::min(head.size(), line.size())),
-                               std::regex("[1-9][0-9]* connections\\)")))
-      << line;
+  const std::string tail = line.substr(std::min(head.size(), line.size()));
+  EXPECT_GT(std::atoi(tail.c_str()), 0) << line;
+  EXPECT_EQ(tail.substr(tail.find_first_not_of("0123456789")), " connections)") << line;
   c.signal(SIGTERM);
   EXPECT_EQ(c.wait_exit(), 0);
   Listener probe;
