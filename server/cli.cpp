@@ -24,10 +24,19 @@ void Config::finalize() {
   if (max_connections == 0) max_connections = connections_for_fd_limit(fd_limit(), threads);
 }
 
-std::size_t connections_for_fd_limit(std::uint64_t fd_limit, unsigned threads) {
+namespace {
+
+// Connections whose socket and file fit in fd_limit beside the reserve (no cap).
+std::uint64_t fd_capacity(std::uint64_t fd_limit, unsigned threads) {
   const std::uint64_t reserve = kFdReserve + threads;
-  const std::uint64_t n = fd_limit > reserve ? (fd_limit - reserve) / 2 : 0;
-  return static_cast<std::size_t>(std::clamp<std::uint64_t>(n, 1, kMaxConnectionsCap));
+  return fd_limit > reserve ? (fd_limit - reserve) / 2 : 0;
+}
+
+}  // namespace
+
+std::size_t connections_for_fd_limit(std::uint64_t fd_limit, unsigned threads) {
+  return static_cast<std::size_t>(
+      std::clamp<std::uint64_t>(fd_capacity(fd_limit, threads), 1, kMaxConnectionsCap));
 }
 
 std::uint64_t fd_limit() {
@@ -54,7 +63,7 @@ std::uint64_t raise_fd_limit() {
 }
 
 std::string fd_limit_warning(const Config& c, std::uint64_t fd_limit) {
-  const std::size_t fits = connections_for_fd_limit(fd_limit, c.threads);
+  const std::uint64_t fits = std::max<std::uint64_t>(fd_capacity(fd_limit, c.threads), 1);
   if (c.max_connections <= fits) return {};
   return "warning: --max-connections " + std::to_string(c.max_connections) +
          " exceeds the " + std::to_string(fits) + " that the descriptor limit (" +

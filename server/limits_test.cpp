@@ -128,6 +128,10 @@ TEST(Limits, ConnectionsForFdLimitLeavesTwoDescriptorsPerConnectionAndAReserve) 
   c.max_connections = 496;
   EXPECT_NE(fd_limit_warning(c, 1024).find("--max-connections 496 exceeds the 495"),
             std::string::npos);
+  c.max_connections = 20'000;  // above the default's cap, within what the descriptors allow
+  EXPECT_EQ(fd_limit_warning(c, 1u << 20), "");
+  EXPECT_EQ(fd_limit_warning(c, std::numeric_limits<std::uint64_t>::max()), "");
+  EXPECT_NE(fd_limit_warning(c, 40'000), "");
 }
 
 // The start-up line states the effective limit; the soft RLIMIT_NOFILE is raised to the hard
