@@ -264,6 +264,17 @@ class AtTheFdLimit : public ::testing::Test {
     return Outcome::kRefused;
   }
 
+  // True once every slot below the limit is taken again (the refused connection closed and
+  // the spare descriptor taken back), probed in /proc until the deadline.
+  bool back_at_the_limit() {
+    const auto deadline = TestClock::now() + 10s;
+    while (fds_below(server_->pid(), kFds) != static_cast<int>(kFds)) {
+      if (TestClock::now() >= deadline) return false;
+      ::poll(nullptr, 0, 10);  // paces the probing; the deadline is the bound
+    }
+    return true;
+  }
+
   TempDir root_;
   std::unique_ptr<ChildServer> server_;
   std::vector<Client> holders_;
@@ -273,6 +284,8 @@ TEST_F(AtTheFdLimit, C2_RefusedClientsReadA503NeverAReset) {
   for (int i = 0; i < 5; ++i) {
     std::string what;
     EXPECT_EQ(request(what), Outcome::kRefused) << "client " << i << ": " << what;
+    // The next client must find the spare again, with no new connection to prompt it.
+    EXPECT_TRUE(back_at_the_limit()) << "the spare descriptor was not taken back after client " << i;
   }
   // Fourteen at once: each is refused in turn as the previous refusal ends, or served when
   // it finds the descriptor a finished refusal freed (the holders keep the rest).

@@ -166,6 +166,13 @@ int Server::run() {
       at_limit = live_.load() >= config_.max_connections;
       if (!at_limit) acceptor_waiting_.store(false);
     }
+    if (!reserve_fd_) {
+      // The spare's slot is lent to a refused connection: every close wakes the acceptor
+      // (same Dekker pair) until it has taken a slot back, so the next EMFILE finds it.
+      acceptor_waiting_.store(true);
+      reserve_fd_.reset(::open("/dev/null", O_RDONLY | O_CLOEXEC));
+      if (reserve_fd_ && !at_limit) acceptor_waiting_.store(false);
+    }
     fds[0].events = at_limit ? 0 : POLLIN;
     const int n = ::poll(fds, 2, -1);
     if (n < 0) continue;  // EINTR cannot happen (signals blocked), but is harmless
