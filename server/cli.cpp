@@ -1,9 +1,13 @@
+#include <sys/resource.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <charconv>
 #include <cmath>
 #include <cstdlib>
+#include <fstream>
+#include <limits>
 #include <string>
 #include <thread>
 
@@ -18,6 +22,53 @@ void Config::finalize() {
     threads = cpus == 0 ? 2 : cpus;
   }
   if (queue_capacity == 0) queue_capacity = 64 * static_cast<std::size_t>(threads);
+  if (max_connections == 0) max_connections = connections_for_fd_limit(fd_limit(), threads);
+}
+
+namespace {
+
+// Connections whose socket and file fit in fd_limit beside the reserve (no cap).
+std::uint64_t fd_capacity(std::uint64_t fd_limit, unsigned threads) {
+  const std::uint64_t reserve = kFdReserve + threads;
+  return fd_limit > reserve ? (fd_limit - reserve) / 2 : 0;
+}
+
+}  // namespace
+
+std::size_t connections_for_fd_limit(std::uint64_t fd_limit, unsigned threads) {
+  return static_cast<std::size_t>(
+      std::clamp<std::uint64_t>(fd_capacity(fd_limit, threads), 1, kMaxConnectionsCap));
+}
+
+std::uint64_t fd_limit() {
+  rlimit lim{};
+  if (getrlimit(RLIMIT_NOFILE, &lim) != 0) return 1024;
+  if (lim.rlim_cur == RLIM_INFINITY) return std::numeric_limits<std::uint64_t>::max();
+  return lim.rlim_cur;
+}
+
+std::uint64_t raise_fd_limit() {
+  rlimit lim{};
+  if (getrlimit(RLIMIT_NOFILE, &lim) != 0) return fd_limit();
+  rlim_t want = lim.rlim_max;
+  if (want == RLIM_INFINITY) {  // the kernel refuses more than fs.nr_open
+    std::ifstream nr_open("/proc/sys/fs/nr_open");
+    unsigned long long n = 0;
+    want = nr_open >> n && n > 0 ? static_cast<rlim_t>(n) : lim.rlim_cur;
+  }
+  if (want > lim.rlim_cur) {
+    lim.rlim_cur = want;
+    (void)setrlimit(RLIMIT_NOFILE, &lim);  // on failure the old limit stays, and is reported
+  }
+  return fd_limit();
+}
+
+std::string fd_limit_warning(const Config& c, std::uint64_t fd_limit) {
+  const std::uint64_t fits = std::max<std::uint64_t>(fd_capacity(fd_limit, c.threads), 1);
+  if (c.max_connections <= fits) return {};
+  return "warning: --max-connections " + std::to_string(c.max_connections) +
+         " exceeds the " + std::to_string(fits) + " that the descriptor limit (" +
+         std::to_string(fd_limit) + ") allows; beyond that new clients get 503";
 }
 
 std::string usage_text() {
@@ -52,7 +103,9 @@ std::string usage_text() {
          "                           response for S seconds (default 30)\n"
          "      --drain-timeout S    on Ctrl-C or SIGTERM, responses under way get S more\n"
          "                           seconds to finish (default 5)\n"
-         "      --max-connections N  open connections limit (default 10000)\n"
+         "      --max-connections N  open connections limit (default: what the descriptor\n"
+         "                           limit allows, (NOFILE - 32 - threads) / 2, at most 10000;\n"
+         "                           the start-up line shows it)\n"
          "      --max-requests N     requests per connection (default 1000; 0 = unlimited)\n"
          "  -h, --help               this text\n"
          "      --version            print the version\n"

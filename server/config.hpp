@@ -29,7 +29,7 @@ struct Config {
   std::chrono::milliseconds send_timeout{30'000};
   std::chrono::milliseconds drain_timeout{5'000};
   std::chrono::milliseconds linger_timeout{2'000};  // lingering close after an error (§9.6)
-  std::size_t max_connections = 10'000;
+  std::size_t max_connections = 0;  // 0: from the descriptor limit (connections_for_fd_limit)
   std::size_t max_requests = 1'000;  // per connection; 0 = unlimited
   std::uint64_t max_discard_body = 1 << 20;  // Content-Length bodies discarded up to this
   // MIME layers over the built-in table (mime.hpp): a mime.types file ("" = none; the default
@@ -42,9 +42,34 @@ struct Config {
   // summary); the binary turns them on, embedders and in-process tests need not.
   bool announce = false;
 
-  // Resolved defaults (threads, queue) for a given CPU count.
+  // Resolved defaults: threads and queue for the CPU count, max_connections for the
+  // current RLIMIT_NOFILE.
   void finalize();
 };
+
+// Descriptors kept free besides the connections' own: stdio, listener, eventfds, epoll, the
+// root directory, the log, signalfd and the spare descriptor for EMFILE (12 in all), with
+// room to spare.
+inline constexpr std::uint64_t kFdReserve = 32;
+inline constexpr std::size_t kMaxConnectionsCap = 10'000;
+
+// The default --max-connections under a descriptor limit: each connection may hold its
+// socket and a file (a download sent with sendfile), and kFdReserve plus one per worker (a
+// directory's fd while its index.html is opened) stay free:
+// min(10000, max(1, (fd_limit - 32 - threads) / 2)).
+[[nodiscard]] std::size_t connections_for_fd_limit(std::uint64_t fd_limit, unsigned threads);
+
+// The soft RLIMIT_NOFILE (RLIM_INFINITY reads as UINT64_MAX).
+[[nodiscard]] std::uint64_t fd_limit();
+
+// Raises the soft RLIMIT_NOFILE to the hard limit (to fs.nr_open when the hard limit is
+// infinite), so that the default connection limit is not the distribution's 1024; returns
+// the soft limit now in force.
+std::uint64_t raise_fd_limit();
+
+// A one-line warning (no newline) when max_connections needs more descriptors than
+// fd_limit allows, so that at that point new clients get 503 instead of waiting; "" if not.
+[[nodiscard]] std::string fd_limit_warning(const Config& c, std::uint64_t fd_limit);
 
 enum class CliAction { kRun, kHelp, kVersion, kUsageError };
 

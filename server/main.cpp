@@ -8,6 +8,7 @@
 #include <sys/signalfd.h>
 #include <unistd.h>
 
+#include <cstdint>
 #include <cstdio>
 #include <exception>
 #include <string>
@@ -48,13 +49,18 @@ int main(int argc, char** argv) {
     std::perror("httpower: signalfd");
     return 1;
   }
+  // Before the Server exists: its default --max-connections comes from this limit.
+  const std::uint64_t fds = raise_fd_limit();
   try {
     cli.config.announce = true;
     Server server(cli.config);
     server.start(sfd.get());
+    const std::string warning = fd_limit_warning(server.config(), fds);
+    if (!warning.empty()) std::fprintf(stderr, "httpower: %s\n", warning.c_str());
     const std::vector<std::string> urls = server.urls();
-    std::printf("httpower: serving %s on %s (%u workers%s); Ctrl-C stops\n",
+    std::printf("httpower: serving %s on %s (%u workers, at most %zu connections%s); Ctrl-C stops\n",
                 server.root().c_str(), urls.front().c_str(), server.config().threads,
+                server.config().max_connections,
                 server.config().listing ? "" : ", listings off: --listing turns them on");
     for (std::size_t i = 1; i < urls.size(); ++i) {
       std::printf("httpower: also on %s\n", urls[i].c_str());

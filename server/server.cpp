@@ -20,6 +20,7 @@
 #include <ctime>
 #include <fstream>
 #include <sstream>
+#include <system_error>
 
 #include "httpower/target_resolver.hpp"
 #include "httpower/version.hpp"
@@ -154,12 +155,40 @@ void Server::start(int signal_fd) {
   // but sendfile has no such flag.
   std::signal(SIGPIPE, SIG_IGN);
 
-  poller_thread_ = std::thread([this] { poller_->run(); });
-  for (unsigned i = 0; i < config_.threads; ++i) {
-    workers_.emplace_back([this, i] { worker_main(i); });
+  // A thread the system refuses (EAGAIN: RLIMIT_NPROC, address space, pids.max) must not
+  // leave joinable threads behind (std::terminate): those already running are stopped and
+  // joined, and start() fails like any other start-up error.
+  const unsigned total = config_.threads + 2;
+  unsigned spawned = 0;
+  auto spawn = [&](auto body) {
+    if (++spawned == fail_thread_at_) {
+      throw std::system_error(std::make_error_code(std::errc::resource_unavailable_try_again));
+    }
+    return std::thread(std::move(body));
+  };
+  try {
+    poller_thread_ = spawn([this] { poller_->run(); });
+    for (unsigned i = 0; i < config_.threads; ++i) {
+      workers_.push_back(spawn([this, i] { worker_main(i); }));
+    }
+    supervisor_ = spawn([this] { supervise(); });
+  } catch (const std::system_error& e) {
+    stop_started_threads();
+    throw StartupError("cannot start thread " + std::to_string(spawned) + " of " +
+                       std::to_string(total) + ": " + e.code().message());
   }
-  supervisor_ = std::thread([this] { supervise(); });
   started_ = true;
+}
+
+// Only the poller and workers can be running (the supervisor is the last thread started):
+// the same wake-ups as the end of the shutdown, with no connection open yet.
+void Server::stop_started_threads() noexcept {
+  aborting_.store(true);
+  queue_.close();
+  poller_->stop();
+  for (std::thread& t : workers_) t.join();
+  workers_.clear();
+  if (poller_thread_.joinable()) poller_thread_.join();
 }
 
 void Server::request_stop() noexcept {
@@ -184,6 +213,13 @@ int Server::run() {
       acceptor_waiting_.store(true);
       at_limit = live_.load() >= config_.max_connections;
       if (!at_limit) acceptor_waiting_.store(false);
+    }
+    if (!reserve_fd_) {
+      // The spare's slot is lent to a refused connection: every close wakes the acceptor
+      // (same Dekker pair) until it has taken a slot back, so the next EMFILE finds it.
+      acceptor_waiting_.store(true);
+      reserve_fd_.reset(::open("/dev/null", O_RDONLY | O_CLOEXEC));
+      if (reserve_fd_ && !at_limit) acceptor_waiting_.store(false);
     }
     fds[0].events = at_limit ? 0 : POLLIN;
     const int n = ::poll(fds, 2, -1);
@@ -232,6 +268,9 @@ void Server::announce(const std::string& line) {
 }
 
 void Server::accept_batch() {
+  // The spare descriptor first: after a refusal its slot holds the refused connection, and
+  // it takes a slot back before any new connection can.
+  if (!reserve_fd_) reserve_fd_.reset(::open("/dev/null", O_RDONLY | O_CLOEXEC));
   for (int i = 0; i < kAcceptBatch && !draining_.load(); ++i) {
     if (live_.load() >= config_.max_connections) return;
     const int fd = accept4(listener_.fd.get(), nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
@@ -261,15 +300,17 @@ void Server::accept_batch() {
 }
 
 // Out of descriptors: the listener must survive and the loop must not spin (poll would
-// report the listener readable again at once). Use the spare descriptor to accept the
-// pending connection and close it (the client sees an orderly close rather than hanging in
-// the backlog), then, if we hold connections, wait for one of them to close (an event, with
-// a 1 s cap in case the descriptors are held by someone else).
+// report the listener readable again at once). The spare descriptor's slot takes the
+// pending connection, which gets a 503 rather than hanging in the backlog
+// (refuse_unavailable); then, if we hold connections, wait for one of them to close (an
+// event, with a 1 s cap in case the descriptors are held by someone else).
 void Server::handle_fd_exhaustion() {
+  if (!reserve_fd_) reserve_fd_.reset(::open("/dev/null", O_RDONLY | O_CLOEXEC));
   if (reserve_fd_) {
     reserve_fd_.reset();
-    const int fd = accept4(listener_.fd.get(), nullptr, nullptr, SOCK_CLOEXEC);
-    if (fd >= 0) ::close(fd);
+    const int fd = accept4(listener_.fd.get(), nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (fd >= 0) refuse_unavailable(UniqueFd(fd));
+    // Fails while the refused connection lingers in the slot; accept_batch retries.
     reserve_fd_.reset(::open("/dev/null", O_RDONLY | O_CLOEXEC));
     if (reserve_fd_ && live_.load() == 0) return;
   }
@@ -292,18 +333,65 @@ void Server::drain_backlog() {
     const int fd = accept4(listener_.fd.get(), nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (fd < 0) {
       if (errno == EINTR || errno == ECONNABORTED) continue;
+      // Out of descriptors: refuse with 503 (or wait for a close) rather than leave the
+      // backlog to the listener's close, which resets it; bounded by the drain deadline.
+      if ((errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) &&
+          !aborting_.load()) {
+        handle_fd_exhaustion();
+        continue;
+      }
       return;
     }
     admit(UniqueFd(fd), true);
   }
 }
 
-void Server::admit(UniqueFd fd, bool during_drain) {
+void Server::count_accepted() noexcept {
   const std::uint64_t open_now = live_.fetch_add(1) + 1;
   accepted_.fetch_add(1);
   std::uint64_t seen = max_open_.load(std::memory_order_relaxed);
   while (open_now > seen && !max_open_.compare_exchange_weak(seen, open_now)) {
   }
+}
+
+// A connection in the spare descriptor's slot, refused for lack of descriptors: one 503
+// with "Connection: close" (it fits an empty socket buffer, so one non-blocking send), then
+// the lingering close of every closing error (C2): closing over the client's unread request
+// would answer it with a reset, which can destroy the 503 before the client reads it. The
+// poller reads and discards until the client closes, or the linger deadline.
+void Server::refuse_unavailable(UniqueFd fd) {
+  count_accepted();
+  ConnPtr c = std::make_unique<Connection>();
+  c->fd = std::move(fd);
+  PlanContext ctx;
+  ctx.now = std::time(nullptr);
+  ctx.closing = true;
+  ctx.server = kServerName;
+  plan_parse_error(503, ctx, refusal_);
+  std::array<iovec, 4> iov{};
+  std::size_t n_iov = 0;
+  iov[n_iov++] = {const_cast<char*>(refusal_.head().data()), refusal_.head().size()};
+  for (const BodySegment& s : refusal_.body()) {
+    const std::string_view bytes = refusal_.inline_bytes(s);
+    if (n_iov < iov.size()) iov[n_iov++] = {const_cast<char*>(bytes.data()), bytes.size()};
+  }
+  msghdr m{};
+  m.msg_iov = iov.data();
+  m.msg_iovlen = n_iov;
+  const std::size_t total = refusal_.head().size() + refusal_.body_length();
+  if (::sendmsg(c->fd.get(), &m, MSG_NOSIGNAL | MSG_DONTWAIT) != static_cast<ssize_t>(total)) {
+    close_connection(std::move(c));  // the client is gone already
+    return;
+  }
+  responses_.fetch_add(1);
+  (void)::shutdown(c->fd.get(), SHUT_WR);
+  const Clock::time_point now = Clock::now();
+  c->request_start = c->last_activity = now;
+  poller_->park(std::move(c), ParkReason::kLinger, now + config_.linger_timeout);
+}
+
+void Server::admit(UniqueFd fd, bool during_drain) {
+  count_accepted();
   // TCP_NODELAY comes from the listener (open_listener).
   ConnPtr c = std::make_unique<Connection>();
   c->fd = std::move(fd);

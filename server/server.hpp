@@ -80,6 +80,9 @@ class Server {
   // connections are open, or the deadline. Returns whether the count got there.
   [[nodiscard]] bool wait_open_connections_at_most(std::size_t n, Clock::time_point deadline)
       EXCLUDES(watch_mu_);
+  // For tests: the n-th thread start() spawns (1-based; 0 = none) fails as if the system
+  // refused it (std::system_error, EAGAIN), so the clean-up of a partial start is testable.
+  void fail_thread_start_for_test(unsigned n) noexcept { fail_thread_at_ = n; }
 
  private:
   struct Worker;
@@ -89,6 +92,9 @@ class Server {
 
   void accept_batch();
   void handle_fd_exhaustion();
+  void refuse_unavailable(UniqueFd fd);
+  void count_accepted() noexcept;
+  void stop_started_threads() noexcept;
   void drain_backlog();
   void admit(UniqueFd fd, bool during_drain);
   void supervise();
@@ -127,7 +133,8 @@ class Server {
   std::unique_ptr<Poller> poller_;
   UniqueFd stop_fd_;    // eventfd: stop requests and "last connection closed" (supervisor)
   UniqueFd accept_fd_;  // eventfd: "a connection closed" / "stop" (acceptor)
-  UniqueFd reserve_fd_; // spare descriptor for EMFILE (released to accept-and-close)
+  UniqueFd reserve_fd_; // spare descriptor for EMFILE (its slot takes a connection refused with 503)
+  ResponsePlan refusal_;  // the acceptor's 503 for a connection refused for lack of descriptors
   int signal_fd_ = -1;
 
   std::atomic<std::size_t> live_{0};
@@ -151,6 +158,7 @@ class Server {
   std::thread poller_thread_;
   std::thread supervisor_;
   bool started_ = false;
+  unsigned fail_thread_at_ = 0;
 };
 
 }  // namespace httpower
