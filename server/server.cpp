@@ -539,48 +539,10 @@ void Server::serve(Worker& w, ConnPtr c) {
   }
   for (;;) {
     if (c->sending) {
-      const SendResult r = send_some(*c);
-      if (r == SendResult::kBlocked) {
-        if (w.has_pending) {  // the line waits with the response
-          std::swap(c->log_line, w.pending);
-          w.has_pending = false;
-        }
-        poller_->park(std::move(c), ParkReason::kWrite, Clock::now() + config_.send_timeout);
-        return;  // C1: parked; c is no longer ours
-      }
-      log_response(w, *c);  // complete, or cut short (kError): the bytes sent say which
-      if (r == SendResult::kError) {
-        close_connection(std::move(c));
-        return;
-      }
-      finish_response(*c);
-      if (c->close_after) {
-        close_or_linger(std::move(c));
-        return;
-      }
+      if (!send_turn(w, c)) return;  // parked or closed: c is no longer ours (C1)
       continue;
     }
-    if (c->discard_remaining > 0 && c->buffered() > 0) {
-      const std::uint64_t n = std::min<std::uint64_t>(c->discard_remaining, c->buffered());
-      c->in_begin += static_cast<std::size_t>(n);
-      c->discard_remaining -= n;
-      // The body's deadline runs from the end of its head (handle_request) and body bytes do
-      // not extend it; the next request's head gets its own from here.
-      if (c->discard_remaining == 0) c->request_start = Clock::now();
-    }
-    if (c->discard_remaining == 0 && c->buffered() > 0) {
-      RequestHead head;
-      const ParseResult r = c->parser.parse(
-          std::string_view(c->in.get() + c->in_begin, c->buffered()), w.slots, head);
-      if (r.status == ParseStatus::kComplete) {
-        handle_request(w, *c, head, r.consumed);
-        continue;
-      }
-      if (r.status == ParseStatus::kError) {
-        handle_parse_error(w, *c, r);
-        continue;
-      }
-    }
+    if (plan_buffered(w, *c)) continue;  // a response is planned: send it
     if (c->in_begin == c->in_end) c->in_begin = c->in_end = 0;
     if (!c->maybe_readable) {
       park_for_read(std::move(c));
@@ -618,6 +580,58 @@ void Server::serve(Worker& w, ConnPtr c) {
     close_connection(std::move(c));  // EOF or a reset: nothing to answer
     return;
   }
+}
+
+// One turn of sending the response under way. True when the response is done and the
+// connection stays with this worker; false when it was parked (the socket is full, or the
+// turn's budget is spent) or closed.
+bool Server::send_turn(Worker& w, ConnPtr& c) {
+  const SendResult r = send_some(*c);
+  if (r == SendResult::kBlocked) {
+    if (w.has_pending) {  // the access-log line waits with the response
+      std::swap(c->log_line, w.pending);
+      w.has_pending = false;
+    }
+    poller_->park(std::move(c), ParkReason::kWrite, Clock::now() + config_.send_timeout);
+    return false;  // C1: parked; c is no longer ours
+  }
+  log_response(w, *c);  // complete, or cut short (kError): the bytes sent say which
+  if (r == SendResult::kError) {
+    close_connection(std::move(c));
+    return false;
+  }
+  finish_response(*c);
+  if (c->close_after) {
+    close_or_linger(std::move(c));
+    return false;
+  }
+  return true;
+}
+
+// Consumes what is buffered: discards body bytes, then plans the response to the next
+// complete request (or to a parse error). True when a response was planned.
+bool Server::plan_buffered(Worker& w, Connection& c) {
+  if (c.discard_remaining > 0 && c.buffered() > 0) {
+    const std::uint64_t n = std::min<std::uint64_t>(c.discard_remaining, c.buffered());
+    c.in_begin += static_cast<std::size_t>(n);
+    c.discard_remaining -= n;
+    // The body's deadline runs from the end of its head (handle_request) and body bytes do
+    // not extend it; the next request's head gets its own from here.
+    if (c.discard_remaining == 0) c.request_start = Clock::now();
+  }
+  if (c.discard_remaining != 0 || c.buffered() == 0) return false;
+  RequestHead head;
+  const ParseResult r =
+      c.parser.parse(std::string_view(c.in.get() + c.in_begin, c.buffered()), w.slots, head);
+  if (r.status == ParseStatus::kComplete) {
+    handle_request(w, c, head, r.consumed);
+    return true;
+  }
+  if (r.status == ParseStatus::kError) {
+    handle_parse_error(w, c, r);
+    return true;
+  }
+  return false;
 }
 
 void Server::park_for_read(ConnPtr c) {

@@ -101,6 +101,8 @@ class Server {
   [[nodiscard]] bool wait_supervisor_event(int timeout_ms);
   void worker_main(unsigned id);
   void serve(Worker& w, ConnPtr c);
+  [[nodiscard]] bool send_turn(Worker& w, ConnPtr& c);
+  [[nodiscard]] bool plan_buffered(Worker& w, Connection& c);
   void handle_request(Worker& w, Connection& c, const RequestHead& head, std::size_t consumed);
   void handle_parse_error(Worker& w, Connection& c, const ParseResult& r);
   [[nodiscard]] bool request_follows(Worker& w, const Connection& c, std::size_t consumed,
