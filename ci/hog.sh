@@ -64,6 +64,8 @@ one_run() {  # one_run KIND CTEST-ARGS...
   i=$((i + 1)); seed=$((base + i))
   echo "--- hog run $i ($kind) seed $seed: ctest $*"
   if HTTPOWER_SEED=$seed "${run[@]}" ctest --preset "$preset" "$@"; then r=ok; else r=FAILED; failed=$((failed + 1)); fi
+  # The stress programs' summary lines (latencies, cut times, exit times under the hog).
+  grep -h '_stress: requests=' "build/$preset/Testing/Temporary/LastTest.log" 2>/dev/null | cut -c1-400
   results+=("$(printf 'run %-3d %-7s %-7s seed %-20s %4ds' "$i" "$kind" "$r" "$seed" $((SECONDS - t0)))")
 }
 
