@@ -8,7 +8,7 @@
 # stress program (and every test that reads HTTPOWER_SEED) takes it, so a failing run is
 # repeated with the seed it printed. Runs (all bounded by ctest's timeouts):
 #   HTTPOWER_HOG_RUNS (3)         runs of the stress label (ctest -L stress)
-#   HTTPOWER_HOG_TIMING_RUNS (3)  runs of a seeded sample of HTTPOWER_HOG_SAMPLE (8) tests
+#   HTTPOWER_HOG_TIMING_RUNS (5)  runs of a seeded sample of HTTPOWER_HOG_SAMPLE (16) tests
 #                                 from the timing-sensitive server and queue tests
 #                                 (HTTPOWER_HOG_TIMING_REGEX, the timeouts, deadlines,
 #                                 drains and blocking waits)
@@ -21,9 +21,9 @@ cd "$(dirname "$0")/.."
 source ci/env.sh
 preset=${1:-default}
 runs=${HTTPOWER_HOG_RUNS:-3}
-timing_runs=${HTTPOWER_HOG_TIMING_RUNS:-3}
+timing_runs=${HTTPOWER_HOG_TIMING_RUNS:-5}
 suite_runs=${HTTPOWER_HOG_SUITE_RUNS:-0}
-sample=${HTTPOWER_HOG_SAMPLE:-8}
+sample=${HTTPOWER_HOG_SAMPLE:-16}
 workers=${HTTPOWER_HOG_WORKERS:-$(nproc)}
 timing_regex=${HTTPOWER_HOG_TIMING_REGEX:-'^(Concurrency|Shutdown)\.|^Serve\.(HeaderTimeout|IdleKeepAlive|SendTimeout|StalledDownload|FastDownload|MaxRequests|GracefulStop|C3_)|^BoundedQueue\.Q[456]'}
 base=${HTTPOWER_SEED:-$(( (RANDOM << 30 | RANDOM << 15 | RANDOM) ))}
@@ -36,6 +36,7 @@ if [ "$preset" = tsan ]; then
     sysctl -qw vm.mmap_rnd_bits=28 2>/dev/null || run=(setarch "$(uname -m)" -R)
   fi
 fi
+ci/install-deps.sh >/dev/null
 echo "=== hog: preset $preset, build"
 { cmake --preset "$preset" >/dev/null && cmake --build --preset "$preset" >/dev/null; } ||
   { echo "hog: build of $preset failed"; exit 1; }
@@ -69,13 +70,19 @@ one_run() {  # one_run KIND CTEST-ARGS...
   results+=("$(printf 'run %-3d %-7s %-7s seed %-20s %4ds' "$i" "$kind" "$r" "$seed" $((SECONDS - t0)))")
 }
 
-timing_tests=$(ctest --preset "$preset" -N -R "$timing_regex" 2>/dev/null | sed -n 's/^ *Test *#[0-9]*: //p')
+mapfile -t timing_tests < <(ctest --preset "$preset" -N -R "$timing_regex" 2>/dev/null | sed -n 's/^ *Test *#[0-9]*: //p')
+pick_sample() {  # pick_sample SEED: $sample of the timing tests, chosen by SEED
+  local keyed=() t
+  RANDOM=$1
+  for t in "${timing_tests[@]}"; do keyed+=("$RANDOM $t"); done  # no $(...): it would reseed
+  printf '%s\n' "${keyed[@]}" | sort -n | head -n "$sample" | cut -d' ' -f2-
+}
 t_start=$SECONDS
 for _ in $(seq "$suite_runs"); do one_run suite; done
 for _ in $(seq "$runs"); do one_run stress -L stress; done
 for _ in $(seq "$timing_runs"); do
   # The sample: $sample timing-sensitive tests, chosen by this run's seed.
-  picked=$(printf '%s\n' "$timing_tests" | shuf -n "$sample" --random-source=<(yes "$((base + i + 1))"))
+  [ ${#timing_tests[@]} -gt 0 ] && picked=$(pick_sample "$((base + i + 1))") || picked=
   [ -n "$picked" ] || { echo "hog: no test matches $timing_regex"; failed=$((failed + 1)); break; }
   one_run timing -R "^($(printf '%s\n' "$picked" | sed 's/[.[\*^$()+?{|]/\\&/g' | paste -sd '|'))\$"
 done
