@@ -11,6 +11,10 @@
 // Then: the server is still running (no SIGPIPE: sendfile has no MSG_NOSIGNAL), a normal
 // request is answered, the fd count returns to its baseline within a deadline (C3), and
 // SIGTERM gives exit status 0.
+//
+// Timing. No check measures time: the client's reads have a kClientTimeout deadline and the
+// fd count a 15 s one, both watchdogs against a hang (a correct server answers or closes in
+// milliseconds, and sees each reset on its next event).
 #include "load_client.hpp"
 #include "stress_common.hpp"
 

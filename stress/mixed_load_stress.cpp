@@ -13,6 +13,10 @@
 // fd count must return to that baseline (deadline), and RSS may grow by at most
 // kRssTolerance (8 MiB + 10 %; the sanitizer builds keep freed memory in quarantine or
 // shadow, so there the bound is 512 MiB: a gross-leak guard only).
+//
+// Timing. No check measures time: counts, bytes and order are exact; the 240 s load deadline
+// and the 10 s fd deadline are watchdogs against a hang (the load takes seconds, under TSan
+// with a CPU hog well under a minute).
 #include "load_client.hpp"
 #include "stress_common.hpp"
 

@@ -21,6 +21,17 @@
 //          request started ends in exactly one of these classes.
 //   kIdle  each held idle connection ends with EOF, not a reset and not data.
 // Summary fds/RSS are this process's (the servers exit each iteration): no client leak.
+//
+// Timing. The signal's moment is seeded (which state it meets), not a check. The checks that
+// measure time, and why a correct server passes them on a loaded machine (docs/stress.md,
+// "Under a CPU hog", has the figures):
+//   - exit within --drain-timeout (kDrain) + kExitMargin: a correct drain ends when the last
+//     response is out, in milliseconds, or seconds under TSan with a CPU hog; the bound
+//     only ends a hung drain;
+//   - responses to requests sent before the signal must be complete: only the drain
+//     deadline may cut one (documented), and kDrain is far above the time the largest
+//     (8 MiB downloads, 8 at once) needs on a loaded machine; an answer missing altogether
+//     is never timing.
 #include "load_client.hpp"
 #include "stress_common.hpp"
 
@@ -30,7 +41,9 @@ using namespace httpower::stress;
 
 constexpr const char* kName = "shutdown_random_stress";
 constexpr int kMinIterations = 50;
-constexpr auto kDrain = 5s;
+// --drain-timeout: far above a correct drain (seconds under TSan with a CPU hog on every core;
+// at 5 s the deadline cut 8 MiB downloads there), so a cut response is a defect, never load.
+constexpr auto kDrain = 30s;
 constexpr auto kExitMargin = 10s;
 constexpr std::size_t kLarge = 8u << 20;
 
@@ -93,7 +106,7 @@ void account(const LoadResult& r, Totals& t, Failures& f, int it, const char* wh
 void iteration(const TempDir& root, const Site& site, int it, std::mt19937_64& rng, Totals& t, Failures& f) {
   const Mode mode = static_cast<Mode>(it % kModes);
   ++t.iterations[mode];
-  std::vector<std::string> args{root.path(), "-p", "0", "--quiet", "--drain-timeout", "5"};
+  std::vector<std::string> args{root.path(), "-p", "0", "--quiet", "--drain-timeout", std::to_string(kDrain.count())};
   if (mode == kQueueFull) {
     args.insert(args.end(), {"-t", "1", "--queue", "1"});
   } else {
@@ -191,7 +204,7 @@ void iteration(const TempDir& root, const Site& site, int it, std::mt19937_64& r
 // everything. Every one of the 4 requests was received before the signal, so 4 complete
 // responses must arrive (the last with Connection: close), then EOF.
 void repro_drain_drops_pipelined_requests(const TempDir& root, const Site& site, Failures& f) {
-  ChildServer server({root.path(), "-p", "0", "--quiet", "-t", "2"});
+  ChildServer server({root.path(), "-p", "0", "--quiet", "-t", "2", "--drain-timeout", std::to_string(kDrain.count())});
   if (!server.wait_ready()) {
     f.add("repro: server did not start");
     return;

@@ -8,6 +8,19 @@
 //     slow clients must not pin workers);
 //   - C3: the server's fd count returns to its baseline; RSS reported.
 // Scale: kDribblers * scale dribblers per round, kRounds rounds.
+//
+// Timing. The checks that measure time, and why a correct server passes them on a loaded
+// machine (docs/stress.md, "Under a CPU hog", has the figures):
+//   - a cut no earlier than the timeout (- 50 ms of clock slack) after the connect: the
+//     server's deadline starts at its accept, which follows the client's connect; load only
+//     delays the cut;
+//   - a cut no later than the timeout + kMargin: the poller wakes at the deadline (up to
+//     500 ms late by design) and closes; the rest of the margin absorbs scheduling delay of
+//     the poller and of this client thread, tens of milliseconds per wake-up even with a
+//     CPU hog on every core. A defect (the timeout ignored, or restarted by each byte)
+//     leaves a dribbler uncut for the 25 s its head takes;
+//   - normal requests within kLatencyBound: a correct server answers in milliseconds; a
+//     worker pinned by a dribbler would hold every request for the 1 s until the cut.
 #include "load_client.hpp"
 #include "stress_common.hpp"
 
