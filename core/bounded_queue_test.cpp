@@ -1,7 +1,7 @@
 // BoundedQueue unit tests: one test per behaviour, named after the invariant it checks
-// (Q1..Q8, DESIGN.md; the argument for each is in proofs/INVARIANTS.md).
+// (Q1..Q8; the argument for each is in proofs/INVARIANTS.md).
 //
-// Concurrent tests follow STYLE.md: no sleeps to synchronise (latches, and polling of
+// Concurrent tests: no sleeps to synchronise (latches, and polling of
 // observable state with yield), a watchdog that aborts the process with a message when a
 // deadline passes, exact counts, and an instance count that must be back to zero at the end.
 #include "httpower/bounded_queue.hpp"

@@ -3,7 +3,7 @@
 // Three layers of cases, all run through the same harness (check_all_laws):
 //  * the corpus core/testdata/requests/*.http: one raw request per file, with its expected
 //    outcome (format below);
-//  * kChecklist: one row per message-syntax rule of HTTP-CHECKLIST.md;
+//  * kChecklist: one row per RFC 9112 message-syntax rule (docs/parser.md);
 //  * generated inputs for the limits (414, 431, 8000-octet lines).
 // check_all_laws runs a case whole, split at every offset (with the second part in a buffer
 // at another address), byte by byte, every strict prefix, with trailing bytes, and against a
@@ -442,7 +442,7 @@ TEST(RequestParserCorpus, P2_CountingNewCountsAllocations) {
   EXPECT_GE(after - before, 1);  // otherwise P2_ParseNeverAllocates could not fail
 }
 
-// ---- The HTTP-CHECKLIST.md message-syntax rows, one row each (P6).
+// ---- The RFC 9112 message-syntax rules, one row each (P6, docs/parser.md).
 struct Row {
   const char* rule;
   std::string input;

@@ -1,4 +1,4 @@
-// Response planner: every SEMANTICS row of HTTP-CHECKLIST.md that is decided without I/O,
+// Response planner: every RFC 9110 semantics rule (docs/semantics.md) that is decided without I/O,
 // and invariants R1 (HEAD/GET parity), R2 (no body on 204/304), R3 (Content-Length equals
 // the body segments).
 #include "httpower/response_planner.hpp"

@@ -1,5 +1,5 @@
 // Concurrency proofs without shims: the thread pool is never pinned by idle or slow clients
-// (DESIGN.md: "a worker never sleeps on a socket"), and --max-connections holds. Every wait
+// (W1: "a worker never waits on a socket"), and --max-connections holds. Every wait
 // is bounded by a watchdog or a latch deadline; no assertion depends on wall-clock ratios.
 
 #include <sys/resource.h>

@@ -1,5 +1,5 @@
 #pragma once
-// Server configuration and the command line (issue 4). parse_args() never exits: it returns
+// Server configuration and the command line. parse_args() never exits: it returns
 // what main should do, so the CLI is unit-testable.
 
 #include <chrono>

@@ -1,5 +1,5 @@
 #pragma once
-// The listening socket: getaddrinfo + socket + bind + listen (issue 4). IPv4 and IPv6;
+// The listening socket: getaddrinfo + socket + bind + listen. IPv4 and IPv6;
 // "::" binds dual stack (IPV6_V6ONLY off). SO_REUSEADDR so a restart does not wait for
 // TIME_WAIT. Non-blocking and close-on-exec. TCP_NODELAY, which accepted sockets inherit.
 

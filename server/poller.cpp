@@ -31,7 +31,7 @@ std::uint32_t events_for(ParkReason why) {
   return EPOLLIN | EPOLLRDHUP | EPOLLONESHOT;
 }
 
-// An idle connection: closed at once when draining (DESIGN.md shutdown step 2). A worker has
+// An idle connection: closed at once when draining (the shutdown's second step). A worker has
 // read it and found no byte of a request. Connections taken from the listen backlog during
 // the drain were never read: they stay until their request arrives (or a deadline).
 // A request that arrived after the worker's last read is not idle: it is answered (with

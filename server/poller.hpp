@@ -3,7 +3,7 @@
 // header / idle / send / linger deadlines, does lingering closes itself, and pushes
 // connections that became ready back into the ready queue.
 //
-// Hand-off rule (C1, DESIGN.md): park() is the LAST thing a worker does with a connection.
+// Hand-off rule (C1, proofs/INVARIANTS.md): park() is the LAST thing a worker does with a connection.
 // Under the poller's lock it (1) moves the unique_ptr into parked_, (2) records the deadline,
 // (3) arms epoll (EPOLL_CTL_ADD / MOD with EPOLLONESHOT). The poller thread looks a ready
 // connection up in parked_ under the same lock before touching it, so an event that fires

@@ -465,7 +465,8 @@ bool Server::wait_open_connections_at_most(std::size_t n, Clock::time_point dead
 }
 
 // ---------------------------------------------------------------------------------------
-// Supervisor: the shutdown protocol (DESIGN.md, S1-S3).
+// Supervisor: the shutdown protocol (README "Design", docs/server.md "Exit status and
+// shutdown", S1-S3).
 
 bool Server::wait_supervisor_event(int timeout_ms) {
   pollfd fds[2] = {{stop_fd_.get(), POLLIN, 0}, {signal_fd_, POLLIN, 0}};

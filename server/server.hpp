@@ -1,5 +1,5 @@
 #pragma once
-// Server: the composition of DESIGN.md. start() binds and spawns the poller, the workers and
+// Server: the composition of the threads in README "Design". start() binds and spawns the poller, the workers and
 // the supervisor; run() is the acceptor loop (the main thread in the binary, any thread in
 // tests) and returns the exit status once every thread is joined and every fd closed.
 //

@@ -1,5 +1,5 @@
 #pragma once
-// File access beneath the document root (T1, issue 4).
+// File access beneath the document root (T1, T2).
 //
 // Policy
 //   - Every file is opened relative to the root directory fd with

@@ -1,5 +1,5 @@
 #pragma once
-// UniqueFd: the move-only owner of one file descriptor (STYLE.md). close() is never retried
+// UniqueFd: the move-only owner of one file descriptor. close() is never retried
 // on EINTR (Linux releases the descriptor even when close reports EINTR).
 
 #include <unistd.h>

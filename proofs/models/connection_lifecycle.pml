@@ -1,6 +1,6 @@
 /*
  * connection_lifecycle.pml: the life cycle of a connection in the HTTPower server
- * (DESIGN.md "Threads and the flow of a connection" and "Shutdown"), at the level of
+ * (README "Design": the threads, the flow of a connection, the shutdown), at the level of
  * ownership hand-offs, wake-ups and the shutdown protocol. The request/response bytes are
  * abstracted to a few flags per connection. proofs/models/README.md maps every process and
  * inline to the server function it models (server/server.cpp, server/poller.cpp).

@@ -1,6 +1,6 @@
 #pragma once
 // Iteration counts scale with the environment, so that sanitizer builds stay within their
-// time limits (STYLE.md). The presets set HTTPOWER_TEST_SCALE (1; asan 0.5, tsan 0.3);
+// time limits. The presets set HTTPOWER_TEST_SCALE (1; asan 0.5, tsan 0.3);
 // HTTPOWER_STRESS_SCALE, when set, takes precedence for the stress programs.
 #include <cstdlib>
 #include <initializer_list>
