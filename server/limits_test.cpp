@@ -14,23 +14,14 @@
 #include <thread>
 #include <vector>
 
+#include "httpower/testsupport/sanitizers.hpp"
 #include "httpower/testsupport/watchdog.hpp"
 #include "test_support.hpp"
 
 namespace httpower::test {
 namespace {
 
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-constexpr bool kSanitized = true;
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
-constexpr bool kSanitized = true;
-#else
-constexpr bool kSanitized = false;
-#endif
-#else
-constexpr bool kSanitized = false;
-#endif
+using testsupport::kSanitized;
 
 constexpr const char* kPrlimit = "/usr/bin/prlimit";  // util-linux (essential on Debian)
 

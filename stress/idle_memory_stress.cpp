@@ -13,6 +13,7 @@
 // read-ahead would cost 8 KiB (small file) to 560 KiB (listing) here. Under the sanitizers
 // (the server is built with them too) freed memory sits in quarantine or shadow, so the
 // figures are printed but the bound is not checked.
+#include "httpower/testsupport/sanitizers.hpp"
 #include "load_client.hpp"
 #include "stress_common.hpp"
 
@@ -26,17 +27,7 @@ constexpr const char* kName = "idle_memory_stress";
 constexpr double kBoundBytes = 4096;
 constexpr int kListingEntries = 3000;
 
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-constexpr bool kSanitized = true;
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
-constexpr bool kSanitized = true;
-#else
-constexpr bool kSanitized = false;
-#endif
-#else
-constexpr bool kSanitized = false;
-#endif
+using httpower::testsupport::kSanitized;
 
 struct Kind {
   const char* name;
