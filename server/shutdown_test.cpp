@@ -5,8 +5,8 @@
 #include <sys/stat.h>
 
 #include <atomic>
+#include <cstdlib>
 #include <fstream>
-#include <regex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -374,10 +374,11 @@ TEST(Shutdown, SigtermDuringSlowDrainEndsAtTheDrainDeadline) {
     ++lines;
   }
   ASSERT_EQ(lines, 1) << last;
-  std::smatch m;
-  ASSERT_TRUE(std::regex_search(last, m, std::regex("\"GET /huge.bin HTTP/1.1\" 200 ([0-9]+) ")))
-      << last;
-  const std::uint64_t bytes = std::stoull(m[1].str());
+  // No std::regex: g++ 12 warns inside <regex> at -O1 (the asan preset), and -Werror.
+  const std::string request = "\"GET /huge.bin HTTP/1.1\" 200 ";
+  const std::size_t at = last.find(request);
+  ASSERT_NE(at, std::string::npos) << last;
+  const std::uint64_t bytes = std::strtoull(last.c_str() + at + request.size(), nullptr, 10);
   EXPECT_GT(bytes, 0u) << last;
   EXPECT_LT(bytes, size) << "a cut download is logged with the bytes sent: " << last;
 }
