@@ -312,72 +312,73 @@ class ClosedSet {
   std::vector<Connection*> closed_;
 };
 
-TEST(Poller, L2_AFullQueueStopsNeitherDeadlinesNorStop) {
-  TempDir dir;
-  ErrorLog errors(dir.path() + "/error.log");
-  BoundedQueue<ConnPtr> queue(1);
-  ClosedSet closed;
-  Poller poller(queue, [&](ConnPtr c) { closed.add(c.get()); }, errors, std::chrono::seconds(30),
-                std::chrono::seconds(2));
-  std::thread t([&] { poller.run(); });
-  std::vector<Pair> pairs;
-  std::vector<Connection*> ready;
-  for (int i = 0; i < 3; ++i) {  // readable at once: one fills the queue, two find it full
-    pairs.push_back(socket_pair());
-    ASSERT_EQ(::send(pairs.back().peer.get(), "x", 1, 0), 1);
-    ConnPtr c = std::make_unique<Connection>();
-    c->fd = std::move(pairs.back().ours);
-    ready.push_back(c.get());
-    poller.park(std::move(c), ParkReason::kRead, Clock::now() + 60s);
+// A real Poller in front of a queue of one that no worker pops. TearDown stops and joins it,
+// so a failed assertion never leaves the thread joinable.
+class PollerWithAFullQueue : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    thread_ = std::thread([this] { poller_.run(); });
   }
-  pairs.push_back(socket_pair());
-  ConnPtr quiet = std::make_unique<Connection>();
-  quiet->fd = std::move(pairs.back().ours);
-  Connection* quiet_raw = quiet.get();
-  poller.park(std::move(quiet), ParkReason::kRead, Clock::now() + 100ms);
-  const bool enforced = closed.wait_for(quiet_raw, 10s);
-  EXPECT_TRUE(enforced) << "the poller stopped enforcing deadlines while the queue was full";
+  void TearDown() override { stop(); }
+  // Closes the queue, stops the poller and joins it (once).
+  void stop() {
+    if (!thread_.joinable()) return;
+    queue_.close();
+    poller_.stop();
+    thread_.join();
+  }
+  // Parks a connection over a fresh socket pair; `readable`: its peer has sent a byte.
+  Connection* park(Clock::time_point deadline, bool readable) {
+    pairs_.push_back(socket_pair());
+    if (readable) {
+      EXPECT_EQ(::send(pairs_.back().peer.get(), "x", 1, 0), 1);
+    }
+    ConnPtr c = std::make_unique<Connection>();
+    c->fd = std::move(pairs_.back().ours);
+    Connection* raw = c.get();
+    poller_.park(std::move(c), ParkReason::kRead, deadline);
+    return raw;
+  }
+  // n connections readable at once, in readiness order.
+  std::vector<Connection*> park_readable(int n) {
+    std::vector<Connection*> ready;
+    for (int i = 0; i < n; ++i) ready.push_back(park(Clock::now() + 60s, true));
+    return ready;
+  }
+
+  TempDir dir_;
+  ErrorLog errors_{dir_.path() + "/error.log"};
+  BoundedQueue<ConnPtr> queue_{1};
+  ClosedSet closed_;
+  Poller poller_{queue_, [this](ConnPtr c) { closed_.add(c.get()); }, errors_,
+                 std::chrono::seconds(30), std::chrono::seconds(2)};
+  std::thread thread_;
+  std::vector<Pair> pairs_;
+};
+
+TEST_F(PollerWithAFullQueue, L2_AFullQueueStopsNeitherDeadlinesNorStop) {
+  // Readable at once: one fills the queue, two find it full and are held.
+  const std::vector<Connection*> ready = park_readable(3);
+  Connection* quiet = park(Clock::now() + 100ms, false);
+  EXPECT_TRUE(closed_.wait_for(quiet, 10s))
+      << "the poller stopped enforcing deadlines while the queue was full";
   // The worker's side: each pop makes room and tells the poller; order is readiness order.
   for (Connection* expected : ready) {
-    PopResult<ConnPtr> r = queue.pop_for(10s);
-    if (!r.ok()) {
-      ADD_FAILURE() << "a held connection never reached the queue";
-      break;
-    }
+    PopResult<ConnPtr> r = queue_.pop_for(10s);
+    ASSERT_TRUE(r.ok()) << "a held connection never reached the queue";
     EXPECT_EQ(r.item->get(), expected);
-    poller.queue_space();
+    poller_.queue_space();
   }
-  queue.close();
-  poller.stop();
-  t.join();
 }
 
-TEST(Poller, StopClosesConnectionsHeldForAFullQueue) {
-  TempDir dir;
-  ErrorLog errors(dir.path() + "/error.log");
-  BoundedQueue<ConnPtr> queue(1);
-  ClosedSet closed;
-  Poller poller(queue, [&](ConnPtr c) { closed.add(c.get()); }, errors, std::chrono::seconds(30),
-                std::chrono::seconds(2));
-  std::thread t([&] { poller.run(); });
-  std::vector<Pair> pairs;
-  std::vector<Connection*> ready;
-  for (int i = 0; i < 3; ++i) {
-    pairs.push_back(socket_pair());
-    ASSERT_EQ(::send(pairs.back().peer.get(), "x", 1, 0), 1);
-    ConnPtr c = std::make_unique<Connection>();
-    c->fd = std::move(pairs.back().ours);
-    ready.push_back(c.get());
-    poller.park(std::move(c), ParkReason::kRead, Clock::now() + 60s);
-  }
+TEST_F(PollerWithAFullQueue, StopClosesConnectionsHeldForAFullQueue) {
+  const std::vector<Connection*> ready = park_readable(3);
   // One fills the queue; the other two are held (observed, bounded).
   const auto deadline = TestClock::now() + 10s;
-  while (poller.held() < 2 && TestClock::now() < deadline) std::this_thread::yield();
-  EXPECT_EQ(poller.held(), 2u);
-  queue.close();
-  poller.stop();
-  t.join();
-  EXPECT_TRUE(closed.has(ready[1]) && closed.has(ready[2])) << "held connections not closed";
+  while (poller_.held() < 2 && TestClock::now() < deadline) std::this_thread::yield();
+  EXPECT_EQ(poller_.held(), 2u);
+  stop();
+  EXPECT_TRUE(closed_.has(ready[1]) && closed_.has(ready[2])) << "held connections not closed";
 }
 
 // ---------------------------------------------------------------------------------------
