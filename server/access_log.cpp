@@ -125,6 +125,21 @@ void AccessLog::write_now(std::string_view line) noexcept {
   if (w != LogSink::Write::kOk) count_dropped(1, w, errno);
 }
 
+void LogBuffer::append_completed(const PendingLine& p, std::uint64_t bytes) {
+  if (log_ == nullptr) return;
+  const std::string count = std::to_string(bytes);  // short: no allocation
+  const std::size_t size = p.text.size() + count.size();
+  if (buf_.size() + size > kMaxHeldBytes) flush();
+  if (buf_.size() + size > kMaxHeldBytes) {
+    log_->count_dropped(1, LogSink::Write::kWouldBlock, 0);  // the sink has been full a while
+    return;
+  }
+  buf_.append(p.text, 0, p.bytes_at);
+  buf_ += count;
+  buf_.append(p.text, p.bytes_at, std::string::npos);
+  if (buf_.size() >= kFlushBytes) flush();
+}
+
 void LogBuffer::append_line(std::string_view line) {
   if (log_ == nullptr) return;
   if (buf_.size() + line.size() > kMaxHeldBytes) flush();

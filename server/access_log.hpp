@@ -104,8 +104,10 @@ class LogBuffer {
   void append(const LogRecord& r, std::time_t now);
   // The line for r, less its byte count (r.bytes is ignored), into out.
   void format_pending(const LogRecord& r, std::time_t now, PendingLine& out);
-  // Appends a whole line (PendingLine::complete) as append() does.
+  // Appends a whole line as append() does.
   void append_line(std::string_view line);
+  // Appends p completed with `bytes`, straight into the buffer (no intermediate line).
+  void append_completed(const PendingLine& p, std::uint64_t bytes);
   // Writes held lines, whole lines at most PIPE_BUF bytes a write, until the sink is full.
   // Never blocks.
   void flush();

@@ -122,7 +122,6 @@ struct Server::Worker {
   std::string path_scratch;  // C string for openat2
   PendingLine pending;       // the access-log line of the response being sent ...
   bool has_pending = false;  // ... until it ends or parks (then it moves to the connection)
-  std::string line_scratch;  // a completed line
 };
 
 Server::Server(Config config)
@@ -972,8 +971,7 @@ void Server::log_response(Worker& w, Connection& c) {
   const PendingLine* line = w.has_pending ? &w.pending : &c.log_line;
   w.has_pending = false;
   if (line->empty()) return;
-  line->complete(c.body_bytes_sent(), w.line_scratch);
-  w.log.append_line(w.line_scratch);
+  w.log.append_completed(*line, c.body_bytes_sent());
   PendingLine().text.swap(c.log_line.text);
 }
 
