@@ -258,8 +258,9 @@ std::string_view mime_type_for_path(std::string_view path) noexcept {
 bool parse_mime_override(std::string_view arg, std::string& ext, std::string& type) {
   const std::size_t eq = arg.find('=');
   if (eq == std::string_view::npos) return false;
-  MimeTypes probe;
-  if (!probe.add(arg.substr(0, eq), arg.substr(eq + 1))) return false;
+  std::string_view e = arg.substr(0, eq);
+  if (!e.empty() && e.front() == '.') e.remove_prefix(1);
+  if (!valid_extension(e) || !valid_type(arg.substr(eq + 1))) return false;  // as add() checks
   ext = std::string(arg.substr(0, eq));
   type = std::string(arg.substr(eq + 1));
   return true;
