@@ -13,10 +13,12 @@
 
 #include "config.hpp"
 #include "httpower/mime.hpp"
+#include "privileges.hpp"
 
 namespace httpower {
 
 void Config::finalize() {
+  if (bind.empty()) bind.emplace_back("127.0.0.1");
   if (threads == 0) {
     const unsigned cpus = std::thread::hardware_concurrency();
     threads = cpus == 0 ? 2 : cpus;
@@ -77,7 +79,8 @@ std::string usage_text() {
          "\n"
          "  -p, --port PORT          port to listen on (default 8080; 0 = pick a free port)\n"
          "  -b, --bind ADDR          address to bind (default 127.0.0.1; '::' = all, dual stack;\n"
-         "                           IPv6 literals with or without brackets: ::1, [::1])\n"
+         "                           IPv6 literals with or without brackets: ::1, [::1]);\n"
+         "                           repeatable: -b 127.0.0.1 -b ::1 listens on both\n"
          "  -t, --threads N          worker threads (default: number of CPUs)\n"
          "      --queue N            connections ready to be served that may wait for a free\n"
          "                           worker (default: 64 per worker); beyond that, new\n"
@@ -107,11 +110,21 @@ std::string usage_text() {
          "                           limit allows, (NOFILE - 32 - threads) / 2, at most 10000;\n"
          "                           the start-up line shows it)\n"
          "      --max-requests N     requests per connection (default 1000; 0 = unlimited)\n"
+         "      --user NAME          once the sockets, ROOT and the logs are open, switch to\n"
+         "                           user NAME, its group and supplementary groups, for\n"
+         "                           good (needs root; an unknown NAME is a usage error)\n"
          "  -h, --help               this text\n"
          "      --version            print the version\n"
          "\n"
          "S is seconds, fractions allowed (0.5). Options may be written -p8080, -p 8080,\n"
          "--port=8080 or --port 8080; '--' ends the options.\n"
+         "\n"
+         "Signals: SIGINT and SIGTERM stop gracefully; SIGUSR1 reopens the access and error\n"
+         "log files (after logrotate has renamed them), losing no line.\n"
+         "\n"
+         "Under systemd: with LISTEN_PID and LISTEN_FDS (socket activation) the sockets passed\n"
+         "are served instead of -b and -p; with NOTIFY_SOCKET (Type=notify) READY=1 is sent\n"
+         "once serving and STOPPING=1 when the graceful stop begins.\n"
          "\n"
          "Examples:\n"
          "  httpower                          serve the current directory on port 8080\n"
@@ -119,7 +132,8 @@ std::string usage_text() {
          "  httpower /srv/www -b :: -p 80     every address, IPv4 and IPv6\n"
          "\n"
          "Exit status: 0 after a graceful stop (Ctrl-C or SIGTERM), --help or --version;\n"
-         "1 when serving cannot start (missing root, port in use, log not writable);\n"
+         "1 when serving cannot start (missing root, port in use, log not writable,\n"
+         "--user without root);\n"
          "2 for a usage error; 130 when a second Ctrl-C cuts the graceful stop short.\n";
 }
 
@@ -180,7 +194,7 @@ const Option kOptions[] = {
          host = host.substr(1, host.size() - 2);  // "[::1]" as in URLs
        }
        if (host.empty()) return "must be an IPv4 or IPv6 address or a host name";
-       c.bind = host;
+       c.bind.push_back(host);
        return {};
      }},
     {'t', "threads", true,
@@ -233,6 +247,12 @@ const Option kOptions[] = {
     {'\0', "max-requests", true,
      [](Config& c, const std::string& v) {
        return set_count<std::size_t, 0, 1'000'000'000>(c.max_requests, v);
+     }},
+    {'\0', "user", true,
+     [](Config& c, const std::string& v) -> std::string {
+       if (!user_exists(v)) return "must be a user of this system (no such user)";
+       c.user = v;
+       return {};
      }},
     {'h', "help", false, nullptr},
     {'\0', "version", false, nullptr},
@@ -338,5 +358,11 @@ class ArgParser {
 }  // namespace
 
 CliResult parse_args(const std::vector<std::string>& args) { return ArgParser(args).run(); }
+
+std::vector<std::string> long_option_names() {
+  std::vector<std::string> names;
+  for (const Option& o : kOptions) names.emplace_back(o.long_name);
+  return names;
+}
 
 }  // namespace httpower

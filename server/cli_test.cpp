@@ -31,9 +31,34 @@ TEST(CliParse, DoubleDashEndsOptions) {
 }
 
 TEST(CliParse, BracketedIpv6LiteralIsAccepted) {
-  EXPECT_EQ(parse({"-b", "[::1]"}).config.bind, "::1");
-  EXPECT_EQ(parse({"--bind=::1"}).config.bind, "::1");
-  EXPECT_EQ(parse({"-b127.0.0.1"}).config.bind, "127.0.0.1");
+  using Binds = std::vector<std::string>;
+  EXPECT_EQ(parse({"-b", "[::1]"}).config.bind, Binds{"::1"});
+  EXPECT_EQ(parse({"--bind=::1"}).config.bind, Binds{"::1"});
+  EXPECT_EQ(parse({"-b127.0.0.1"}).config.bind, Binds{"127.0.0.1"});
+}
+
+// -b is repeatable, each address a listener of its own, in the order given; none: loopback.
+TEST(CliParse, BindIsRepeatableAndDefaultsToLoopback) {
+  using Binds = std::vector<std::string>;
+  EXPECT_EQ(parse({"-b", "127.0.0.1", "--bind", "[::1]"}).config.bind, (Binds{"127.0.0.1", "::1"}));
+  Config c = parse({}).config;
+  EXPECT_TRUE(c.bind.empty());
+  c.finalize();
+  EXPECT_EQ(c.bind, Binds{"127.0.0.1"});
+}
+
+// --user takes a user of this system (checked while parsing, so a typo is a usage error,
+// exit 2, before anything is bound).
+TEST(CliParse, UserMustExist) {
+  const CliResult r = parse({"--user", "root"});
+  ASSERT_EQ(r.action, CliAction::kRun) << r.error;
+  EXPECT_EQ(r.config.user, "root");
+  const CliResult bad = parse({"--user", "no-such-user-httpower"});
+  EXPECT_EQ(bad.action, CliAction::kUsageError);
+  EXPECT_EQ(bad.error,
+            "invalid value for --user: 'no-such-user-httpower' must be a user of this system "
+            "(no such user)");
+  EXPECT_EQ(parse({"--user="}).action, CliAction::kUsageError);
 }
 
 // -q is quiet, as in most tools; the queue has a long option only.
@@ -94,11 +119,9 @@ TEST(CliParse, EveryUsageErrorNamesTheOptionTheValueAndTheRange) {
 
 TEST(CliParse, HelpListsEveryLongOptionAndTheExitCodes) {
   const std::string help = usage_text();
-  for (const char* opt : {"--port", "--bind", "--threads", "--queue", "--listing", "--dotfiles",
-                          "--access-log", "--quiet", "--mime", "--mime-types", "--header-timeout",
-                          "--idle-timeout", "--send-timeout", "--drain-timeout",
-                          "--max-connections", "--max-requests", "--help", "--version"}) {
-    EXPECT_NE(help.find(opt), std::string::npos) << opt;
+  ASSERT_GE(long_option_names().size(), 20u);
+  for (const std::string& name : long_option_names()) {  // every row of the option table
+    EXPECT_NE(help.find("--" + name + " "), std::string::npos) << name;
   }
   EXPECT_NE(help.find("Exit status"), std::string::npos);
   EXPECT_NE(help.find("Examples"), std::string::npos);

@@ -16,7 +16,17 @@ inline constexpr std::string_view kSystemMimeTypes = "/etc/mime.types";
 
 struct Config {
   std::string root = ".";
-  std::string bind = "127.0.0.1";
+  // Addresses to listen on, each its own socket (-b, repeatable); empty: 127.0.0.1.
+  std::vector<std::string> bind;
+  // Listening sockets inherited from the service manager (socket activation, systemd.hpp):
+  // when any, they are served and bind / port are not used.
+  std::vector<int> inherited_listeners;
+  // The service manager's notify socket (NOTIFY_SOCKET): "READY=1" once serving,
+  // "STOPPING=1" when the graceful stop begins; empty: none.
+  std::string notify_socket;
+  // --user: the user the server becomes once its sockets, root and logs are open; empty:
+  // stay who started it.
+  std::string user;
   std::uint16_t port = 8080;
   unsigned threads = 0;            // 0: number of CPUs
   std::size_t queue_capacity = 0;  // 0: 64 * threads
@@ -81,5 +91,7 @@ struct CliResult {
 
 [[nodiscard]] CliResult parse_args(const std::vector<std::string>& args);
 [[nodiscard]] std::string usage_text();
+// The long name of every option the parser knows, in table order (the help test uses it).
+[[nodiscard]] std::vector<std::string> long_option_names();
 
 }  // namespace httpower

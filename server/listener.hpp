@@ -29,6 +29,12 @@ struct Listener {
 [[nodiscard]] Listener open_listener(const std::string& bind_addr, std::uint16_t port,
                                      int backlog);
 
+// Takes over an inherited listening socket (systemd socket activation, sd_listen_fds(3)):
+// it must be a listening TCP socket; it is made non-blocking and close-on-exec, and gets
+// TCP_NODELAY like open_listener's. The Listener owns fd from here on, also when this throws
+// StartupError.
+[[nodiscard]] Listener adopt_listener(int fd);
+
 // "http://127.0.0.1:8080/" or "http://[::1]:8080/".
 [[nodiscard]] std::string listener_url(const Listener& l);
 

@@ -24,6 +24,8 @@
 
 #include "httpower/target_resolver.hpp"
 #include "httpower/version.hpp"
+#include "privileges.hpp"
+#include "systemd.hpp"
 
 namespace httpower {
 
@@ -140,8 +142,11 @@ void Server::start(int signal_fd) {
   root_ = std::make_unique<FileRoot>(config_.root, config_.dotfiles);
   log_ = std::make_unique<AccessLog>(config_.access_log, *errors_);
   mime_ = load_mime_types(config_);
-  listener_ = open_listener(config_.bind, config_.port, kBacklog);
-  url_ = listener_urls(listener_).front();
+  open_listeners();
+  url_ = urls().front();
+  // Everything that needs the starting user's rights is open; no thread exists yet, so the
+  // switch covers the whole process.
+  if (!config_.user.empty()) drop_privileges(config_.user);
   stop_fd_.reset(eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC));
   accept_fd_.reset(eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC));
   reserve_fd_.reset(::open("/dev/null", O_RDONLY | O_CLOEXEC));
@@ -179,6 +184,33 @@ void Server::start(int signal_fd) {
   started_ = true;
 }
 
+void Server::open_listeners() {
+  if (!config_.inherited_listeners.empty()) {
+    for (const int fd : config_.inherited_listeners) listeners_.push_back(adopt_listener(fd));
+    return;
+  }
+  for (const std::string& addr : config_.bind) {
+    listeners_.push_back(open_listener(addr, config_.port, kBacklog));
+  }
+}
+
+std::vector<std::string> Server::urls() const {
+  std::vector<std::string> all;
+  for (const Listener& l : listeners_) {
+    for (std::string& u : listener_urls(l)) {
+      if (std::find(all.begin(), all.end(), u) == all.end()) all.push_back(std::move(u));
+    }
+  }
+  return all;
+}
+
+void Server::reopen_logs() {
+  for (const std::string& why : {errors_->reopen(), log_->reopen()}) {
+    if (!why.empty()) errors_->report_always(why);
+  }
+  announce("SIGUSR1: log files reopened");
+}
+
 // Only the poller and workers can be running (the supervisor is the last thread started):
 // the same wake-ups as the end of the shutdown, with no connection open yet.
 void Server::stop_started_threads() noexcept {
@@ -204,7 +236,14 @@ ServerStats Server::stats() const noexcept {
 
 int Server::run() {
   if (!started_) return 1;
-  pollfd fds[2] = {{listener_.fd.get(), POLLIN, 0}, {accept_fd_.get(), POLLIN, 0}};
+  // Every listener, then the acceptor's eventfd.
+  std::vector<pollfd> fds;
+  for (const Listener& l : listeners_) fds.push_back({l.fd.get(), POLLIN, 0});
+  fds.push_back({accept_fd_.get(), POLLIN, 0});
+  const std::size_t wake = listeners_.size();
+  if (!notify_service_manager(config_.notify_socket, "READY=1")) {
+    errors_->report("notify socket: READY=1", errno);
+  }
   while (!draining_.load()) {
     bool at_limit = false;
     if (live_.load() >= config_.max_connections) {
@@ -220,23 +259,25 @@ int Server::run() {
       reserve_fd_.reset(::open("/dev/null", O_RDONLY | O_CLOEXEC));
       if (reserve_fd_ && !at_limit) acceptor_waiting_.store(false);
     }
-    fds[0].events = at_limit ? 0 : POLLIN;
-    const int n = ::poll(fds, 2, -1);
+    for (std::size_t i = 0; i < wake; ++i) fds[i].events = at_limit ? 0 : POLLIN;
+    const int n = ::poll(fds.data(), fds.size(), -1);
     if (n < 0) {  // EINTR cannot happen (signals blocked), but is harmless
       if (errno != EINTR) errors_->report("acceptor poll", errno);
       continue;
     }
-    if (fds[1].revents & POLLIN) {
+    if (fds[wake].revents & POLLIN) {
       drain_eventfd(accept_fd_.get());
       acceptor_waiting_.store(false);
     }
     if (draining_.load()) break;
-    if (!at_limit && (fds[0].revents & POLLIN)) accept_batch();
+    for (std::size_t i = 0; i < wake && !at_limit; ++i) {
+      if (fds[i].revents & POLLIN) accept_batch(fds[i].fd);
+    }
   }
   // S2 step 1: take what the kernel already accepted (they get an answer or an orderly
   // close), then close the listener: new connects are refused.
   drain_backlog();
-  listener_.fd.reset();
+  for (Listener& l : listeners_) l.fd.reset();
   // The drain is not over before this point: connections taken from the backlog above count.
   listener_closed_.store(true);
   notify(stop_fd_.get());
@@ -266,13 +307,13 @@ void Server::announce(const std::string& line) {
   if (config_.announce) errors_->report_always(line);
 }
 
-void Server::accept_batch() {
+void Server::accept_batch(int listen_fd) {
   // The spare descriptor first: after a refusal its slot holds the refused connection, and
   // it takes a slot back before any new connection can.
   if (!reserve_fd_) reserve_fd_.reset(::open("/dev/null", O_RDONLY | O_CLOEXEC));
   for (int i = 0; i < kAcceptBatch && !draining_.load(); ++i) {
     if (live_.load() >= config_.max_connections) return;
-    const int fd = accept4(listener_.fd.get(), nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    const int fd = accept4(listen_fd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (fd >= 0) {
       admit(UniqueFd(fd), false);
       continue;
@@ -287,7 +328,7 @@ void Server::accept_batch() {
       case ENOBUFS:
       case ENOMEM:
         errors_->report("accept4: a pending connection is closed unanswered", errno);
-        handle_fd_exhaustion();
+        handle_fd_exhaustion(listen_fd);
         return;
       case EAGAIN:  // backlog empty
         return;
@@ -303,11 +344,11 @@ void Server::accept_batch() {
 // pending connection, which gets a 503 rather than hanging in the backlog
 // (refuse_unavailable); then, if we hold connections, wait for one of them to close (an
 // event, with a 1 s cap in case the descriptors are held by someone else).
-void Server::handle_fd_exhaustion() {
+void Server::handle_fd_exhaustion(int listen_fd) {
   if (!reserve_fd_) reserve_fd_.reset(::open("/dev/null", O_RDONLY | O_CLOEXEC));
   if (reserve_fd_) {
     reserve_fd_.reset();
-    const int fd = accept4(listener_.fd.get(), nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    const int fd = accept4(listen_fd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (fd >= 0) refuse_unavailable(UniqueFd(fd));
     // Fails while the refused connection lingers in the slot; accept_batch retries.
     reserve_fd_.reset(::open("/dev/null", O_RDONLY | O_CLOEXEC));
@@ -321,22 +362,27 @@ void Server::handle_fd_exhaustion() {
 }
 
 void Server::drain_backlog() {
-  if (!listener_.fd) return;
+  for (const Listener& l : listeners_) {
+    if (l.fd) drain_listener(l.fd.get());
+  }
+}
+
+void Server::drain_listener(int listen_fd) {
   // First make the listener drop every new SYN (a socket filter that accepts nothing): then
   // no handshake can complete between the last accept below and the close, where the kernel
   // would reset it. A dropped SYN is retried by the client after ~1 s and then refused.
   sock_filter drop_all = BPF_STMT(BPF_RET | BPF_K, 0);
   sock_fprog prog{1, &drop_all};
-  (void)setsockopt(listener_.fd.get(), SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof prog);
+  (void)setsockopt(listen_fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof prog);
   for (int i = 0; i < kBacklogDrainMax; ++i) {
-    const int fd = accept4(listener_.fd.get(), nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    const int fd = accept4(listen_fd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (fd < 0) {
       if (errno == EINTR || errno == ECONNABORTED) continue;
       // Out of descriptors: refuse with 503 (or wait for a close) rather than leave the
       // backlog to the listener's close, which resets it; bounded by the drain deadline.
       if ((errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) &&
           !aborting_.load()) {
-        handle_fd_exhaustion();
+        handle_fd_exhaustion(listen_fd);
         continue;
       }
       return;
@@ -475,7 +521,13 @@ bool Server::wait_supervisor_event(int timeout_ms) {
   if (signal_fd_ >= 0 && (fds[1].revents & POLLIN)) {
     signalfd_siginfo info[8];
     const ssize_t r = ::read(signal_fd_, info, sizeof info);
-    if (r > 0) stop_requests_.fetch_add(static_cast<unsigned>(r / sizeof(signalfd_siginfo)));
+    for (ssize_t i = 0; i < r / static_cast<ssize_t>(sizeof(signalfd_siginfo)); ++i) {
+      if (info[i].ssi_signo == SIGUSR1) {
+        reopen_logs();
+      } else {
+        stop_requests_.fetch_add(1);
+      }
+    }
   }
   return true;
 }
@@ -486,6 +538,7 @@ void Server::supervise() {
   draining_.store(true);
   notify(accept_fd_.get());
   poller_->begin_drain();
+  (void)notify_service_manager(config_.notify_socket, "STOPPING=1");
   announce("stopping: no new connections; finishing the responses of " +
            count_text(live_.load(), "open connection") + " for up to " +
            seconds_text(config_.drain_timeout) + " (Ctrl-C again stops at once)");

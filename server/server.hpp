@@ -64,10 +64,16 @@ class Server {
   // Async-signal-safe: the first call starts the graceful stop, the second forces it.
   void request_stop() noexcept;
 
-  [[nodiscard]] std::uint16_t port() const noexcept { return listener_.port; }
+  // The first listener's port and URL (one listener per -b, or per inherited socket).
+  [[nodiscard]] std::uint16_t port() const noexcept { return listeners_.front().port; }
   [[nodiscard]] std::string url() const { return url_; }
-  // Every URL a person can open (listener_urls); url() is the first.
-  [[nodiscard]] std::vector<std::string> urls() const { return listener_urls(listener_); }
+  // Every URL a person can open (listener_urls of every listener, in order); url() is the
+  // first.
+  [[nodiscard]] std::vector<std::string> urls() const;
+  // Reopens the access and error log files under their names (SIGUSR1 in the binary, after
+  // logrotate renamed them); a log that cannot be reopened keeps its old file and says so
+  // on the error log.
+  void reopen_logs();
   [[nodiscard]] const std::string& root() const noexcept { return root_->absolute_path(); }
   [[nodiscard]] const Config& config() const noexcept { return config_; }
   [[nodiscard]] std::size_t open_connections() const noexcept { return live_.load(); }
@@ -90,12 +96,14 @@ class Server {
   // send budget is spent while other connections wait in the ready queue (fairness, W1).
   enum class SendResult { kDone, kBlocked, kError };
 
-  void accept_batch();
-  void handle_fd_exhaustion();
+  void open_listeners();
+  void accept_batch(int listen_fd);
+  void handle_fd_exhaustion(int listen_fd);
   void refuse_unavailable(UniqueFd fd);
   void count_accepted() noexcept;
   void stop_started_threads() noexcept;
   void drain_backlog();
+  void drain_listener(int listen_fd);
   void admit(UniqueFd fd, bool during_drain);
   void supervise();
   [[nodiscard]] bool wait_supervisor_event(int timeout_ms);
@@ -129,7 +137,7 @@ class Server {
   std::unique_ptr<FileRoot> root_;
   std::unique_ptr<AccessLog> log_;
   MimeTypes mime_;
-  Listener listener_;
+  std::vector<Listener> listeners_;
   std::string url_;
   BoundedQueue<ConnPtr> queue_;
   std::unique_ptr<Poller> poller_;

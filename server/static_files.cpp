@@ -48,7 +48,6 @@ OpenedFile facts_of(UniqueFd fd) {
   f.facts.size = static_cast<std::uint64_t>(st.st_size);
   f.facts.mtime_sec = st.st_mtim.tv_sec;
   f.facts.mtime_nsec = static_cast<std::uint32_t>(st.st_mtim.tv_nsec);
-  f.facts.inode = st.st_ino;
   if (S_ISREG(st.st_mode)) {
     f.facts.kind = FileKind::kRegular;
   } else if (S_ISDIR(st.st_mode)) {

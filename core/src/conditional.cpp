@@ -52,14 +52,12 @@ bool is_get_or_head(Method m) noexcept { return m == Method::kGet || m == Method
 
 }  // namespace
 
-EntityTag make_etag(std::uint64_t inode, std::uint64_t size, std::int64_t mtime_sec,
-                    std::uint32_t mtime_nsec) noexcept {
+EntityTag make_etag(std::uint64_t size, std::int64_t mtime_sec, std::uint32_t mtime_nsec) noexcept {
   EntityTag t;
-  const int n = std::snprintf(t.buf_.data(), t.buf_.size(), "\"%llx-%llx-%llx.%x\"",
-                              static_cast<unsigned long long>(inode),
+  const int n = std::snprintf(t.buf_.data(), t.buf_.size(), "\"%llx-%llx.%x\"",
                               static_cast<unsigned long long>(size),
                               static_cast<unsigned long long>(mtime_sec), mtime_nsec);
-  // At most 2 + 3 * 16 + 2 + 1 + 8 = 61 characters: always fits.
+  // At most 2 + 2 * 16 + 1 + 1 + 8 = 44 characters: always fits.
   t.len_ = (n > 0 && static_cast<std::size_t>(n) < t.buf_.size()) ? static_cast<std::size_t>(n) : 0;
   return t;
 }

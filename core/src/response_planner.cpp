@@ -337,7 +337,7 @@ void plan_multipart(PlanWriter& w, const Validators& v, std::string_view type, c
 
 void plan_regular(PlanWriter& w, const RequestHead& head, const ResolvedTarget& t,
                   const FileFacts& f, const PlanContext& ctx, const Req& r) {
-  const EntityTag etag = make_etag(f.inode, f.size, f.mtime_sec, f.mtime_nsec);
+  const EntityTag etag = make_etag(f.size, f.mtime_sec, f.mtime_nsec);
   // §8.8.2.1: never announce a Last-Modified later than the Date.
   const Validators v{etag.view(), std::min(f.mtime_sec, ctx.now), true};
   switch (evaluate_preconditions(head, v, ctx.now)) {

@@ -82,7 +82,6 @@ struct FileFacts {
   std::uint64_t size = 0;
   std::int64_t mtime_sec = 0;
   std::uint32_t mtime_nsec = 0;
-  std::uint64_t inode = 0;
   // For a regular file whose extension no MIME layer knows: its first bytes are UTF-8 text
   // (looks_like_utf8_text), so it is sent as text/plain rather than octet-stream.
   bool utf8_text = false;
