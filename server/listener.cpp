@@ -120,6 +120,7 @@ Listener adopt_listener(int fd) {
   }
   const int one = 1;
   (void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);  // as open_listener does
+  l.inherited = true;
   l.fd = std::move(owned);
   return l;
 }

@@ -23,6 +23,9 @@ struct Listener {
   std::uint16_t port = 0;  // the real port (after bind to port 0)
   bool ipv6 = false;
   std::string host;        // numeric host as bound, e.g. "127.0.0.1" or "::1"
+  // Passed by the service manager (adopt_listener), which keeps its own copy: at a stop the
+  // socket goes on queueing connections for the next instance, so it is never filtered.
+  bool inherited = false;
 };
 
 // Throws StartupError with a one-line message.

@@ -363,17 +363,23 @@ void Server::handle_fd_exhaustion(int listen_fd) {
 
 void Server::drain_backlog() {
   for (const Listener& l : listeners_) {
-    if (l.fd) drain_listener(l.fd.get());
+    if (l.fd) drain_listener(l);
   }
 }
 
-void Server::drain_listener(int listen_fd) {
+void Server::drain_listener(const Listener& l) {
+  const int listen_fd = l.fd.get();
   // First make the listener drop every new SYN (a socket filter that accepts nothing): then
   // no handshake can complete between the last accept below and the close, where the kernel
   // would reset it. A dropped SYN is retried by the client after ~1 s and then refused.
+  // An inherited socket is left unfiltered: the service manager's copy of it outlives this
+  // process, and what arrives after the last accept below waits there for the next instance
+  // (a restart loses no connection).
   sock_filter drop_all = BPF_STMT(BPF_RET | BPF_K, 0);
   sock_fprog prog{1, &drop_all};
-  (void)setsockopt(listen_fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof prog);
+  if (!l.inherited) {
+    (void)setsockopt(listen_fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof prog);
+  }
   for (int i = 0; i < kBacklogDrainMax; ++i) {
     const int fd = accept4(listen_fd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (fd < 0) {

@@ -103,7 +103,7 @@ class Server {
   void count_accepted() noexcept;
   void stop_started_threads() noexcept;
   void drain_backlog();
-  void drain_listener(int listen_fd);
+  void drain_listener(const Listener& l);
   void admit(UniqueFd fd, bool during_drain);
   void supervise();
   [[nodiscard]] bool wait_supervisor_event(int timeout_ms);
