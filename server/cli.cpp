@@ -74,7 +74,7 @@ std::string fd_limit_warning(const Config& c, std::uint64_t fd_limit) {
 }
 
 std::string usage_text() {
-  return "usage: httpower [OPTIONS] [ROOT]\n"
+  return "Usage: httpower [OPTIONS] [ROOT]\n"
          "Serve the directory ROOT (default: the current directory) over HTTP/1.1.\n"
          "\n"
          "  -p, --port PORT          port to listen on (default 8080; 0 = pick a free port)\n"
