@@ -7,7 +7,7 @@ pkgs=(
   build-essential cmake ninja-build ccache g++ clang clang-14 libclang-rt-14-dev lld
   libgtest-dev libgmock-dev googletest librapidcheck-dev libbenchmark-dev
   libconcurrentqueue-dev libhttp-parser-dev
-  spin gcovr stress-ng help2man logrotate man-db systemd
+  spin gcovr stress-ng help2man logrotate man-db bsdextrautils systemd
   curl python3 wrk nginx apache2-utils
   util-linux procps iproute2 patch git
 )
