@@ -30,8 +30,9 @@ bool lookup(const std::string& name, passwd& pw, std::vector<char>& buf) {
 }
 
 [[noreturn]] void fail(const std::string& name, const char* step) {
+  const int err = errno;  // before the message's allocations
   throw StartupError("cannot switch to user '" + name + "': " + step + ": " +
-                     std::strerror(errno) + (::geteuid() != 0 ? " (--user needs root)" : ""));
+                     std::strerror(err) + (::geteuid() != 0 ? " (--user needs root)" : ""));
 }
 
 }  // namespace
