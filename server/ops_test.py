@@ -6,7 +6,8 @@
   activation  systemd-socket-activate: inherited sockets served; READY=1 and STOPPING=1 on a
               notify-socket stub (a unix datagram socket this test reads)
   user        --user nobody: uid/gid/groups in /proc/PID/status, a root-only file refused,
-              the root warning, a bad name (needs root: exit 77, which ctest reports skipped)
+              the root warning, a bad name (exit 2), --user without root (exit 1); needs
+              root (else exit 77, which ctest reports as skipped)
   reopen      SIGUSR1 under load: the access log renamed three times while clients fetch N
               files; every line is in one of the four files, exactly N in all; the error log
               reopened as well
@@ -280,6 +281,12 @@ def check_user(tmp):
     if p.returncode != 2 or p.stderr.count("\n") != 1 or "--user" not in p.stderr:
         fail("bad user: exit %d, %r" % (p.returncode, p.stderr))
     print("bad user:", p.stderr.strip())
+    p = subprocess.run(["setpriv", "--reuid=%d" % nobody.pw_uid, "--regid=%d" % nobody.pw_gid,
+                        "--clear-groups", BIN, root, "-p", "0", "--user", "nobody"],
+                       capture_output=True, text=True, timeout=DEADLINE_S)
+    if p.returncode != 1 or p.stderr.count("\n") != 1 or "(--user needs root)" not in p.stderr:
+        fail("--user without root: exit %d, %r" % (p.returncode, p.stderr))
+    print("without root:", p.stderr.strip())
 
 
 def count_lines(paths):
