@@ -44,8 +44,8 @@ set(CPACK_PACKAGE_VERSION ${PROJECT_VERSION})
 set(CPACK_PACKAGE_CONTACT "HTTPower maintainers <httpower@localhost>")
 set(CPACK_PACKAGE_DESCRIPTION_SUMMARY "multi-threaded HTTP/1.1 static-file server")
 set(CPACK_PACKAGE_DESCRIPTION "HTTPower serves a directory over HTTP/1.1: GET and HEAD, keep-alive,
- byte ranges, conditional requests, listings, access and error logs, a graceful stop. Shipped
- with systemd units (socket activation, Type=notify), /etc/default/httpower and logrotate.")
+byte ranges, conditional requests, listings, access and error logs, a graceful stop. Shipped
+with systemd units (socket activation, Type=notify), /etc/default/httpower and logrotate.")
 set(CPACK_PACKAGING_INSTALL_PREFIX /usr)
 set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
 set(CPACK_DEBIAN_PACKAGE_SECTION httpd)
