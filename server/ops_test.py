@@ -369,8 +369,12 @@ def check_reopen(tmp):
     if min(counts) == 0:
         fail("a file got no line: %r" % counts)
 
-    # The error log: renamed, SIGUSR1, then the stop; SIGUSR1 (10) is delivered before
-    # SIGTERM (15), so the reopen line and the stop lines are all in the new file.
+    check_error_log_reopen(root, logs)
+
+
+def check_error_log_reopen(root, logs):
+    """The error log renamed, SIGUSR1, then the stop: SIGUSR1 (10) is delivered before
+    SIGTERM (15), so the reopen line and the stop lines are all in the new file."""
     errlog = os.path.join(logs, "error.log")
     c, _, _ = start([root, "-p", "0", "--quiet", "--error-log", errlog])
     os.rename(errlog, errlog + ".1")
