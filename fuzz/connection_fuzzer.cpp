@@ -55,7 +55,7 @@ using SteadyClock = std::chrono::steady_clock;
 
 constexpr std::size_t kMaxRequests = 6;         // per connection: the 6th response closes
 constexpr std::uint64_t kMaxDiscardBody = 64;   // larger Content-Length bodies close
-constexpr std::size_t kSlowBytes = 16 * 1024;   // read in the input's chunk size up to here
+constexpr std::size_t kSlowBytes = 8 * 1024;    // read in the input's chunk size up to here
 constexpr auto kInputSeconds = std::chrono::seconds(8);
 // Longer than an input may last: no server timer fires during one, so the responses are a
 // function of the bytes alone.
@@ -286,39 +286,37 @@ std::size_t next_split(Behaviour& b) {
   return 1 + b.split_state % b.split_max;
 }
 
-// Complete responses at the front of `got`: their count (HEAD requests and 204/304 have no
-// body; every other response of this server has a Content-Length).
-struct Received {
-  std::string head;
-  std::string body;
-};
+// The complete responses at the front of the received bytes, framed as they arrive: HEAD
+// requests and 204/304 have no body; every other response of this server has a
+// Content-Length.
+struct Framing {
+  struct Response {
+    std::size_t head_at, body_at, end;
+  };
+  std::vector<Response> responses;
+  std::size_t used = 0;  // bytes framed so far
 
-std::vector<Received> split_responses(std::string_view got, const std::vector<Expected>& want,
-                                      std::size_t* used) {
-  std::vector<Received> out;
-  std::size_t at = 0;
-  while (at < got.size()) {
-    const std::size_t end = got.find("\r\n\r\n", at);
-    if (end == std::string_view::npos) break;
-    Received r;
-    r.head = std::string(got.substr(at, end + 4 - at));
-    std::uint64_t length = 0;
-    const std::size_t cl = r.head.find("\r\nContent-Length: ");
-    const bool bodiless = out.size() < want.size() && want[out.size()].is_head;
-    if (cl != std::string::npos && !bodiless) {
-      length = std::strtoull(r.head.c_str() + cl + 18, nullptr, 10);
+  void advance(std::string_view got, const std::vector<Expected>& want) {
+    for (;;) {
+      const std::size_t end = got.find("\r\n\r\n", used);
+      if (end == std::string_view::npos) return;
+      const std::string_view head = got.substr(used, end + 4 - used);
+      std::uint64_t length = 0;
+      const std::size_t cl = head.find("\r\nContent-Length: ");
+      const bool bodiless = responses.size() < want.size() && want[responses.size()].is_head;
+      if (cl != std::string_view::npos && !bodiless) {
+        length = std::strtoull(std::string(head.substr(cl + 18)).c_str(), nullptr, 10);
+      }
+      if (length > got.size() - (end + 4)) return;
+      responses.push_back({used, end + 4, end + 4 + static_cast<std::size_t>(length)});
+      used = responses.back().end;
     }
-    if (length > got.size() - (end + 4)) break;
-    r.body = std::string(got.substr(end + 4, static_cast<std::size_t>(length)));
-    at = end + 4 + static_cast<std::size_t>(length);
-    out.push_back(std::move(r));
   }
-  *used = at;
-  return out;
-}
+};
 
 struct Exchange {
   std::string got;
+  Framing framing;
   bool eof = false;        // the server ended its side
   bool reset = false;      // a read or write failed (the server closed over our bytes)
   bool timed_out = false;
@@ -331,8 +329,7 @@ int ms_left(SteadyClock::time_point deadline) {
 
 // True once the client is done reading (it half-closes or closes according to `b`).
 bool read_enough(const Behaviour& b, const Exchange& x, const std::vector<Expected>& want) {
-  std::size_t used = 0;
-  const std::size_t n = split_responses(x.got, want, &used).size();
+  const std::size_t n = x.framing.responses.size();
   if (b.end == End::kReadAllThenHalfClose) return n >= want.size();
   return n >= want.size() / 2;
 }
@@ -369,6 +366,7 @@ Exchange run_client(int fd, std::string_view bytes, Behaviour b, const std::vect
       const ssize_t r = ::recv(fd, buf.data(), std::min(chunk, buf.size()), MSG_DONTWAIT);
       if (r > 0) {
         x.got.append(buf.data(), static_cast<std::size_t>(r));
+        x.framing.advance(x.got, want);
       } else if (r == 0 || (errno != EAGAIN && errno != EINTR)) {
         x.eof = r == 0;
         x.reset = r < 0;
@@ -390,33 +388,32 @@ Exchange run_client(int fd, std::string_view bytes, Behaviour b, const std::vect
   }
 }
 
-void report_mismatch(std::size_t i, const Expected& e, const Received& r) {
-  std::fprintf(stderr, "response %zu differs from the reference\n--- expected head:\n%s\n"
-               "--- received head:\n%s\n--- body sizes: expected %zu, received %zu\n",
-               i, e.heads[0].c_str(), comparable(r.head).c_str(), e.body.size(), r.body.size());
-}
-
 // The history check: the received responses are the reference's, in order, each once.
 void check_history(const Exchange& x, const Behaviour& b, const std::vector<Expected>& want) {
-  std::size_t used = 0;
-  const std::vector<Received> got = split_responses(x.got, want, &used);
+  const std::vector<Framing::Response>& got = x.framing.responses;
   const bool whole = b.end == End::kHalfClose || b.end == End::kReadAllThenHalfClose;
-  if (whole && (got.size() != want.size() || used != x.got.size())) {
+  if (whole && (got.size() != want.size() || x.framing.used != x.got.size())) {
     std::fprintf(stderr, "expected %zu responses, received %zu (%zu of %zu bytes framed)\n",
-                 want.size(), got.size(), used, x.got.size());
+                 want.size(), got.size(), x.framing.used, x.got.size());
   }
   HTTPOWER_FUZZ_CHECK(got.size() <= want.size());  // nothing after a closing response
+  const std::string_view all = x.got;
   for (std::size_t i = 0; i < got.size(); ++i) {
-    const std::string head = comparable(got[i].head);
-    const bool same = (head == want[i].heads[0] || head == want[i].heads[1]) &&
-                      got[i].body == want[i].body;
-    if (!same) report_mismatch(i, want[i], got[i]);
+    const std::string head = comparable(all.substr(got[i].head_at, got[i].body_at - got[i].head_at));
+    const std::string_view body = all.substr(got[i].body_at, got[i].end - got[i].body_at);
+    const bool same =
+        (head == want[i].heads[0] || head == want[i].heads[1]) && body == want[i].body;
+    if (!same) {
+      std::fprintf(stderr, "response %zu differs from the reference\n--- expected head:\n%s\n"
+                   "--- received head:\n%s\n--- body sizes: expected %zu, received %zu\n",
+                   i, want[i].heads[0].c_str(), head.c_str(), want[i].body.size(), body.size());
+    }
     HTTPOWER_FUZZ_CHECK(same);
   }
   if (!whole) return;
   HTTPOWER_FUZZ_CHECK(!x.timed_out);
   HTTPOWER_FUZZ_CHECK(x.eof && !x.reset);  // the server ends the stream in order
-  HTTPOWER_FUZZ_CHECK(got.size() == want.size() && used == x.got.size());
+  HTTPOWER_FUZZ_CHECK(got.size() == want.size() && x.framing.used == x.got.size());
 }
 
 }  // namespace
