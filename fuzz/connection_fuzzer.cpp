@@ -356,7 +356,7 @@ Exchange run_client(int fd, std::string_view bytes, Behaviour b, const std::vect
     }
     pollfd p{fd, static_cast<short>(POLLIN | (writing ? POLLOUT : 0)), 0};
     const int n = ::poll(&p, 1, ms_left(deadline));
-    if (n == 0) {
+    if (n == 0 || SteadyClock::now() >= deadline) {
       x.timed_out = true;
       return x;
     }
