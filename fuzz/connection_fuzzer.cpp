@@ -146,7 +146,7 @@ FileFacts facts_of(const Site& site, std::string_view rel) {
   f.mtime_sec = st.st_mtim.tv_sec;
   f.mtime_nsec = static_cast<std::uint32_t>(st.st_mtim.tv_nsec);
   f.inode = st.st_ino;
-  const MimeTypes types;
+  static const MimeTypes types;  // the built-in table, as the server's (no mime.types file)
   const auto it = site.files.find(std::string(rel));
   if (f.kind == FileKind::kRegular && types.find(rel).empty() && it != site.files.end()) {
     const std::string_view bytes = it->second;
