@@ -6,8 +6,9 @@
 // index.html, extensionless text and binary files, dotfiles).
 //
 // Input: byte 0 the client's behaviour (bits 0-1 how it ends: half-close after the bytes
-// and read to the end; read every expected response, then half-close; read half of them,
-// then close; close at once without reading. Bit 2: the server's socket gets the smallest
+// and read to the end; read every expected response, then half-close (or, when the last one
+// closes, wait for the server's FIN); read half of them, then close; close at once without
+// reading. Bit 2: the server's socket gets the smallest
 // send buffer, so responses park for writing. Bits 3-5: the read chunk size for the first
 // kSlowBytes); byte 1 seeds the write split points, byte 2 bounds the write chunk size
 // (255: one write); the rest is the request bytes.
@@ -327,10 +328,14 @@ int ms_left(SteadyClock::time_point deadline) {
   return static_cast<int>(std::max<long long>(left.count(), 0));
 }
 
-// True once the client is done reading (it half-closes or closes according to `b`).
+// True once the client is done reading (it half-closes or closes according to `b`). After
+// a closing response the client that reads everything waits for the server's FIN instead:
+// the server must end the stream by itself (C2).
 bool read_enough(const Behaviour& b, const Exchange& x, const std::vector<Expected>& want) {
   const std::size_t n = x.framing.responses.size();
-  if (b.end == End::kReadAllThenHalfClose) return n >= want.size();
+  if (b.end == End::kReadAllThenHalfClose) {
+    return n >= want.size() && (want.empty() || !want.back().closing);
+  }
   return n >= want.size() / 2;
 }
 
