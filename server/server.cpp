@@ -861,7 +861,8 @@ void Server::plan_get(Worker& w, Connection& c, const RequestHead& head,
     if (config_.listing) {
       const std::string_view rel = std::string_view(shown).substr(1, t.path.size());
       const std::string html =
-          directory_listing(*root_, f.fd.get(), rel, shown, config_.dotfiles);
+          directory_listing(*root_, f.fd.get(), rel, shown, config_.dotfiles,
+                            parse_listing_query(t.query));
       plan_generated(head, "text/html; charset=utf-8", html, ctx, c.plan);
       prepare_body(c, UniqueFd());
       return;
