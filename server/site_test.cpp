@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <ctime>
 #include <set>
 #include <string>
@@ -329,6 +330,28 @@ TEST_F(Site, O3_ErrorPageKeepsTheStatus) {
   ASSERT_TRUE(k.send_all(get_request("/missing") + get_request("/app.js")));
   EXPECT_EQ(k.read_response()->body, page);
   EXPECT_EQ(k.read_response()->status, 200);
+}
+
+// The binary: a bad static-site option is one line on stderr and exit 2 (a CR or LF in the
+// value shown escaped); a --spa file that is not there is exit 1 at start-up.
+TEST_F(Site, O1_BadOptionsAreOneLineAndExit2) {
+  for (const std::vector<std::string>& bad : std::vector<std::vector<std::string>>{
+           {"--header", "X-A: a\r\nSet-Cookie: x=1"},
+           {"--header", "Transfer-Encoding: chunked"},
+           {"--cache-control", "max-age=1\nX: y"},
+           {"--error-page", "302=/x.html"}}) {
+    std::vector<std::string> args = {root_->path(), "-p", "0"};
+    args.insert(args.end(), bad.begin(), bad.end());
+    ChildServer c(args);
+    EXPECT_EQ(c.wait_exit(), 2) << bad[1];
+    const std::string err = c.read_stderr();
+    EXPECT_EQ(std::count(err.begin(), err.end(), '\n'), 1) << err;
+    EXPECT_EQ(err.rfind("httpower: invalid value for " + bad[0], 0), 0u) << err;
+  }
+  ChildServer spa({root_->path(), "-p", "0", "--spa", "/no-app.html"});
+  EXPECT_EQ(spa.wait_exit(), 1);
+  const std::string err = spa.read_stderr();
+  EXPECT_EQ(err.rfind("httpower: --spa /no-app.html: not a regular file beneath ", 0), 0u) << err;
 }
 
 // Listings sort as the query says; the page carries no validators, so the query cannot
