@@ -85,6 +85,9 @@ class Server {
   // For tests: the n-th thread start() spawns (1-based; 0 = none) fails as if the system
   // refused it (std::system_error, EAGAIN), so the clean-up of a partial start is testable.
   void fail_thread_start_for_test(unsigned n) noexcept { fail_thread_at_ = n; }
+  // For tests: a connected socket (one end of a socketpair) enters as if just accepted, and
+  // the real workers and poller serve it (fuzz/connection_fuzzer).
+  void adopt_for_test(UniqueFd fd) { admit(std::move(fd), false); }
 
  private:
   struct Worker;
