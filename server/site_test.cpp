@@ -107,6 +107,10 @@ TEST_F(Site, N1_PrecompressedVariantFollowsAcceptEncoding) {
   EXPECT_EQ(head->field("content-encoding"), "br");
   EXPECT_EQ(head->field("content-length"), "23");
   EXPECT_TRUE(head->body.empty());
+  // Several Accept-Encoding fields are one list (RFC 9110 §5.3).
+  const auto two = s.get("/app.js", ae("identity;q=0.5") + ae("gzip"));
+  ASSERT_TRUE(two);
+  EXPECT_EQ(two->field("content-encoding"), "gzip");
   // A request for the variant itself is an ordinary file.
   const auto direct = s.get("/app.js.gz", ae("gzip"));
   ASSERT_TRUE(direct);
