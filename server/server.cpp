@@ -761,9 +761,9 @@ void Server::handle_request(Worker& w, Connection& c, const RequestHead& head,
   ctx.closing = closing;
   ctx.server = kServerName;
   ctx.types = &mime_;
-  ctx.extra_fields = request_fields(w, head);
 
   const ResolvedTarget t = resolve_target(head.path, w.target_buf);
+  ctx.extra_fields = request_fields(w, head, t);
   if (needs_file(head, t)) {
     plan_get(w, c, head, t, ctx);
   } else {
@@ -943,13 +943,19 @@ std::string_view Server::cache_control_for(std::string_view path) const {
 
 // The operator's lines, and with --cors the preflight's fields for an OPTIONS that asks
 // with Access-Control-Request-Method (the Fetch standard's CORS preflight).
-std::string_view Server::request_fields(Worker& w, const RequestHead& head) const {
-  if (!config_.cors || head.method != Method::kOptions ||
-      field(head, "access-control-request-method").empty()) {
-    return extra_fields_;
-  }
+//
+// With --spa, what a GET or HEAD of a path that names no file gets depends on the request's
+// Accept (the app, or the 404): such responses say "Vary: Accept", so that a cache never
+// hands the app's HTML to a JSON client or the 404 to a browser.
+std::string_view Server::request_fields(Worker& w, const RequestHead& head,
+                                        const ResolvedTarget& t) const {
+  const bool preflight = config_.cors && head.method == Method::kOptions &&
+                         !field(head, "access-control-request-method").empty();
+  const bool spa_route = !config_.spa.empty() && needs_file(head, t) && !names_a_file(t.path);
+  if (!preflight && !spa_route) return extra_fields_;
   w.fields = extra_fields_;
-  append_cors_preflight(w.fields, field(head, "access-control-request-headers"));
+  if (preflight) append_cors_preflight(w.fields, field(head, "access-control-request-headers"));
+  if (spa_route) w.fields += "Vary: Accept\r\n";
   return w.fields;
 }
 

@@ -121,7 +121,8 @@ class Server {
   [[nodiscard]] bool spa_applies(const RequestHead& head, const ResolvedTarget& t,
                                  const OpenedFile& f) const;
   [[nodiscard]] std::string_view cache_control_for(std::string_view path) const;
-  [[nodiscard]] std::string_view request_fields(Worker& w, const RequestHead& head) const;
+  [[nodiscard]] std::string_view request_fields(Worker& w, const RequestHead& head,
+                                                const ResolvedTarget& t) const;
   void apply_error_page(Worker& w, Connection& c, const RequestHead& head, const PlanContext& ctx);
   void resolve_operator_files();
   void prepare_body(Connection& c, UniqueFd file);

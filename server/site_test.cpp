@@ -286,7 +286,13 @@ TEST_F(Site, O2_SpaAnswersOnlyMissingHtmlRoutes) {
                            "/a/.hidden", "/.well-known/missing"}) {
     EXPECT_EQ(s.get(path, browser)->status, 404) << path;
   }
-  EXPECT_EQ(s.get("/route", "Accept: application/json\r\n")->status, 404);
+  // The answer depends on Accept: both sides say so to caches; a file-like path does not.
+  EXPECT_EQ(s.get("/route", browser)->field("vary"), "Accept");
+  const auto json = s.get("/route", "Accept: application/json\r\n");
+  ASSERT_TRUE(json);
+  EXPECT_EQ(json->status, 404);
+  EXPECT_EQ(json->field("vary"), "Accept");
+  EXPECT_TRUE(s.get("/missing.js", browser)->field("vary").empty());
   EXPECT_EQ(s.get("/route", "Accept: text/html;q=0, */*\r\n")->status, 404);
   EXPECT_EQ(s.get("/app.js", browser)->body, "console.log('the original, uncompressed');\n")
       << "existing files are themselves";
