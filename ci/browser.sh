@@ -27,7 +27,13 @@ echo "browser: screenshots and logs go to $PWD/$art"
 # the trap below stops anything of the group still running, whatever ends this script.
 pid=
 trap '[ -z "$pid" ] || kill -KILL -- "-$pid" 2>/dev/null || true' EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+trap 'exit 129' HUP
 timeout -k 5 "${HTTPOWER_BROWSER_TIMEOUT:-170}" /usr/bin/python3 ci/browser.py \
   --bin "$bin" --root www --artifacts "$art" "$@" &
 pid=$!
-wait "$pid"
+rc=0
+wait "$pid" || rc=$?
+[ "$rc" != 124 ] || echo "browser: FAILED: not done within ${HTTPOWER_BROWSER_TIMEOUT:-170} s, killed"
+exit "$rc"
