@@ -2,6 +2,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <charconv>
 #include <cmath>
@@ -13,6 +14,7 @@
 
 #include "config.hpp"
 #include "httpower/mime.hpp"
+#include "httpower/negotiation.hpp"
 
 namespace httpower {
 
@@ -107,6 +109,19 @@ std::string usage_text() {
          "                           limit allows, (NOFILE - 32 - threads) / 2, at most 10000;\n"
          "                           the start-up line shows it)\n"
          "      --max-requests N     requests per connection (default 1000; 0 = unlimited)\n"
+         "      --precompressed      answer NAME from NAME.br, NAME.zst or NAME.gz when the\n"
+         "                           client accepts that encoding and the variant is a\n"
+         "                           regular file not older than NAME\n"
+         "      --cache-control V    Cache-Control of file responses; '.css,.js=V' sets it\n"
+         "                           for those extensions only (repeatable)\n"
+         "      --cors               Access-Control-Allow-Origin: * on every response, and\n"
+         "                           204 answers to CORS preflights (OPTIONS)\n"
+         "      --header NAME:VALUE  add a field to every response (repeatable; not one the\n"
+         "                           server writes, nor a hop-by-hop one)\n"
+         "      --spa FILE           serve FILE (200) for missing paths without an extension\n"
+         "                           whose client accepts text/html (single-page apps)\n"
+         "      --error-page C=FILE  answer status C (4xx, 5xx) with FILE (repeatable);\n"
+         "                           the built-in page when FILE is missing\n"
          "  -h, --help               this text\n"
          "      --version            print the version\n"
          "\n"
@@ -170,6 +185,44 @@ std::string set_seconds(std::chrono::milliseconds& field, const std::string& v) 
   return parse_seconds(v, field) ? std::string() : "must be seconds, more than 0, at most 86400";
 }
 
+// "VALUE" (every file) or ".css,.js=VALUE" (files with those extensions).
+std::string set_cache_control(Config& c, const std::string& v) {
+  const std::string_view why = "must be a field value (no CR, LF or NUL), or .EXT[,.EXT...]=VALUE";
+  if (v.empty() || v[0] != '.') {
+    if (!is_field_value(v)) return std::string(why);
+    c.cache_control = v;
+    return {};
+  }
+  const std::size_t eq = v.find('=');
+  if (eq == std::string::npos || !is_field_value(std::string_view(v).substr(eq + 1))) {
+    return std::string(why);
+  }
+  const std::string value = v.substr(eq + 1);
+  std::string_view exts = std::string_view(v).substr(0, eq);
+  while (!exts.empty()) {
+    const std::size_t comma = exts.find(',');
+    const std::string_view e = exts.substr(0, comma);
+    if (e.size() < 2 || e[0] != '.' || !is_token(e.substr(1))) return std::string(why);
+    c.cache_control_by_ext.emplace_back(std::string(e.substr(1)), value);
+    exts = comma == std::string_view::npos ? std::string_view{} : exts.substr(comma + 1);
+  }
+  return {};
+}
+
+// "404=/404.html": a 4xx or 5xx status and a file beneath the root.
+std::string set_error_page(Config& c, const std::string& v) {
+  const std::size_t eq = v.find('=');
+  unsigned long long code = 0;
+  if (eq == std::string::npos || !parse_uint(v.substr(0, eq), 599, code) || code < 400 ||
+      eq + 1 == v.size()) {
+    return "must be CODE=FILE with CODE from 400 to 599, e.g. 404=/404.html";
+  }
+  const int status = static_cast<int>(code);
+  std::erase_if(c.error_pages, [&](const auto& p) { return p.first == status; });
+  c.error_pages.emplace_back(status, v.substr(eq + 1));
+  return {};
+}
+
 const Option kOptions[] = {
     {'p', "port", true,
      [](Config& c, const std::string& v) { return set_count<std::uint16_t, 0, 65535>(c.port, v); }},
@@ -218,6 +271,24 @@ const Option kOptions[] = {
        c.mime_types_file_given = true;
        return {};
      }},
+    {'\0', "precompressed", false,
+     [](Config& c, const std::string&) { c.precompressed = true; return std::string(); }},
+    {'\0', "cache-control", true, set_cache_control},
+    {'\0', "cors", false, [](Config& c, const std::string&) { c.cors = true; return std::string(); }},
+    {'\0', "header", true,
+     [](Config& c, const std::string& v) -> std::string {
+       std::string name, value;
+       std::string why = check_extra_header(v, name, value);
+       if (why.empty()) c.extra_headers.emplace_back(std::move(name), std::move(value));
+       return why;
+     }},
+    {'\0', "spa", true,
+     [](Config& c, const std::string& v) -> std::string {
+       if (v.empty()) return "must be a file beneath ROOT, e.g. /index.html";
+       c.spa = v;
+       return {};
+     }},
+    {'\0', "error-page", true, set_error_page},
     {'\0', "header-timeout", true,
      [](Config& c, const std::string& v) { return set_seconds(c.header_timeout, v); }},
     {'\0', "idle-timeout", true,
@@ -337,6 +408,21 @@ class ArgParser {
 
 }  // namespace
 
-CliResult parse_args(const std::vector<std::string>& args) { return ArgParser(args).run(); }
+CliResult parse_args(const std::vector<std::string>& args) {
+  CliResult r = ArgParser(args).run();
+  if (r.action != CliAction::kRun || !r.config.cors) return r;
+  // --cors writes Access-Control-Allow-Origin itself: a second one would make browsers
+  // refuse the response.
+  for (const auto& [name, value] : r.config.extra_headers) {
+    std::string lower = name;
+    for (char& ch : lower) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+    if (lower.rfind("access-control-", 0) == 0) {
+      r.action = CliAction::kUsageError;
+      r.error = "--header " + name + " conflicts with --cors, which writes the CORS fields";
+      break;
+    }
+  }
+  return r;
+}
 
 }  // namespace httpower

@@ -38,6 +38,18 @@ struct Config {
   bool mime_types_file_given = false;
   std::vector<std::pair<std::string, std::string>> mime_overrides;
 
+  // What users configure on a static site (README "Running it"; docs/server.md "Operator
+  // fields").
+  bool precompressed = false;  // serve NAME.br / .zst / .gz for NAME when accepted
+  std::string cache_control;   // Cache-Control of file responses ("" = none)
+  // Per-extension Cache-Control ("css" -> value), checked before cache_control; the first
+  // rule naming the extension wins.
+  std::vector<std::pair<std::string, std::string>> cache_control_by_ext;
+  bool cors = false;           // Access-Control-Allow-Origin: * and preflight answers
+  std::vector<std::pair<std::string, std::string>> extra_headers;  // --header NAME:VALUE
+  std::string spa;             // --spa FILE: served for missing extension-less paths ("" = off)
+  std::vector<std::pair<int, std::string>> error_pages;  // --error-page CODE=/FILE
+
   // Status lines for a person on the error log (stopping, the drain deadline, the exit
   // summary); the binary turns them on, embedders and in-process tests need not.
   bool announce = false;

@@ -111,6 +111,33 @@ std::string_view field(const RequestHead& head, std::string_view name) {
   return {};
 }
 
+// Every field `name` of the request, joined with ", " into buf (RFC 9110 §5.3); false when
+// there is none.
+bool joined_field(const RequestHead& head, std::string_view name, std::string& buf) {
+  bool present = false;
+  buf.clear();
+  for (const HeaderField& f : head.headers) {
+    if (!iequals(f.name, name)) continue;
+    if (present) buf += ", ";
+    buf += f.value;
+    present = true;
+  }
+  return present;
+}
+
+// The last path segment has an extension (a '.' in it: "app.js", ".env"): such a path names
+// a file, and --spa never answers for it.
+bool last_segment_has_dot(std::string_view path) {
+  const std::size_t slash = path.rfind('/');
+  const std::string_view last = slash == std::string_view::npos ? path : path.substr(slash + 1);
+  return last.find('.') != std::string_view::npos;
+}
+
+bool not_older(const FileFacts& variant, const FileFacts& original) {
+  if (variant.mtime_sec != original.mtime_sec) return variant.mtime_sec > original.mtime_sec;
+  return variant.mtime_nsec >= original.mtime_nsec;
+}
+
 }  // namespace
 
 struct Server::Worker {
@@ -120,6 +147,9 @@ struct Server::Worker {
   std::array<HeaderField, RequestParser::kMaxHeaderFields> probe_slots{};  // drain look-ahead
   std::string target_buf;    // resolve_target's buffer; reserved so views stay put
   std::string path_scratch;  // C string for openat2
+  std::string variant_path;  // NAME.br and the like (--precompressed)
+  std::string joined;        // a request field given several times, joined
+  std::string fields;        // the response's operator fields with a CORS preflight's
   PendingLine pending;       // the access-log line of the response being sent ...
   bool has_pending = false;  // ... until it ends or parks (then it moves to the connection)
 };
@@ -140,6 +170,7 @@ void Server::start(int signal_fd) {
   root_ = std::make_unique<FileRoot>(config_.root, config_.dotfiles);
   log_ = std::make_unique<AccessLog>(config_.access_log, *errors_);
   mime_ = load_mime_types(config_);
+  resolve_operator_files();
   listener_ = open_listener(config_.bind, config_.port, kBacklog);
   url_ = listener_urls(listener_).front();
   stop_fd_.reset(eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC));
@@ -177,6 +208,38 @@ void Server::start(int signal_fd) {
                        std::to_string(total) + ": " + e.code().message());
   }
   started_ = true;
+}
+
+// --cors and --header become lines every response carries; --spa must name a regular file
+// beneath the root (a start-up error otherwise); --error-page files may be missing (the
+// built-in page is sent then) and are looked up per response.
+void Server::resolve_operator_files() {
+  extra_fields_.clear();
+  if (config_.cors) extra_fields_ += "Access-Control-Allow-Origin: *\r\n";
+  for (const auto& [name, value] : config_.extra_headers) {
+    extra_fields_ += name + ": " + value + "\r\n";
+  }
+  const auto beneath_root = [](const std::string& file, std::string& buf) {
+    return resolve_target(file.starts_with('/') ? file : "/" + file, buf);
+  };
+  if (!config_.spa.empty()) {
+    spa_target_ = beneath_root(config_.spa, spa_buf_);
+    std::string scratch;
+    if (!spa_target_.ok() || spa_target_.has_query ||
+        root_->open(spa_target_.path, scratch).facts.kind != FileKind::kRegular) {
+      throw StartupError("--spa " + config_.spa + ": not a regular file beneath " +
+                         root_->absolute_path());
+    }
+  }
+  error_pages_.clear();
+  for (const auto& [status, file] : config_.error_pages) {
+    std::string buf;
+    const ResolvedTarget t = beneath_root(file, buf);
+    if (!t.ok() || t.has_query || t.path.empty()) {
+      throw StartupError("--error-page " + file + ": not a file path beneath the root");
+    }
+    error_pages_.emplace_back(status, std::string(t.path));
+  }
 }
 
 // Only the poller and workers can be running (the supervisor is the last thread started):
@@ -706,6 +769,7 @@ void Server::handle_request(Worker& w, Connection& c, const RequestHead& head,
   ctx.closing = closing;
   ctx.server = kServerName;
   ctx.types = &mime_;
+  ctx.extra_fields = request_fields(w, head);
 
   const ResolvedTarget t = resolve_target(head.path, w.target_buf);
   if (needs_file(head, t)) {
@@ -714,6 +778,7 @@ void Server::handle_request(Worker& w, Connection& c, const RequestHead& head,
     plan_response(head, t, FileFacts{}, ctx, c.plan);
     prepare_body(c, UniqueFd());
   }
+  apply_error_page(w, c, head, ctx);
   if (w.log.enabled()) {
     LogRecord rec;
     rec.peer = c.peer;
@@ -792,11 +857,7 @@ void Server::plan_get(Worker& w, Connection& c, const RequestHead& head,
       prepare_body(c, UniqueFd());
       return;
     }
-    if (idx.facts.kind == FileKind::kRegular) {
-      plan_response(head, index, idx.facts, ctx, c.plan);
-      prepare_body(c, std::move(idx.fd));
-      return;
-    }
+    if (idx.facts.kind == FileKind::kRegular) return serve_file(w, c, head, index, std::move(idx), ctx);
     if (config_.listing) {
       const std::string_view rel = std::string_view(shown).substr(1, t.path.size());
       const std::string html =
@@ -806,9 +867,115 @@ void Server::plan_get(Worker& w, Connection& c, const RequestHead& head,
       return;
     }
   }
+  if (spa_applies(head, t, f)) {
+    OpenedFile app = root_->open(spa_target_.path, w.path_scratch);
+    if (app.facts.kind == FileKind::kRegular) return serve_file(w, c, head, spa_target_, std::move(app), ctx);
+  }
+  serve_file(w, c, head, t, std::move(f), ctx);
+}
+
+// --spa: a GET or HEAD of a missing path whose last segment has no '.' (not a file name, not
+// a dotfile) from a client that accepts text/html.
+bool Server::spa_applies(const RequestHead& head, const ResolvedTarget& t,
+                         const OpenedFile& f) const {
+  if (config_.spa.empty() || f.facts.kind != FileKind::kMissing || last_segment_has_dot(t.path)) {
+    return false;
+  }
+  std::string_view accept;
+  bool present = false;
+  for (const HeaderField& h : head.headers) {
+    if (!iequals(h.name, "accept")) continue;
+    accept = h.value;  // one field: a client sends one, and a second changes nothing here
+    present = true;
+    break;
+  }
+  return accepts_html(accept, present);
+}
+
+// A file (or what stands for it: 403, 404) planned with the operator's fields, from its
+// precompressed variant when one is acceptable.
+void Server::serve_file(Worker& w, Connection& c, const RequestHead& head,
+                        const ResolvedTarget& t, OpenedFile f, const PlanContext& ctx) {
   sniff_text(t.path, f);
-  plan_response(head, t, f.facts, ctx, c.plan);
+  PlanContext fc = ctx;
+  if (f.facts.kind == FileKind::kRegular && !t.trailing_slash) {
+    fc.cache_control = cache_control_for(t.path);
+    if (config_.precompressed) {
+      // Every file response varies with Accept-Encoding once variants may be served: a
+      // cache must not hand the identity bytes to a client that asked for br, nor the reverse.
+      fc.vary_accept_encoding = true;
+      OpenedFile variant;
+      const Coding coding = find_variant(w, head, t.path, f.facts, variant);
+      if (coding != Coding::kIdentity) {
+        variant.facts.utf8_text = f.facts.utf8_text;  // the original's Content-Type
+        fc.content_encoding = coding_name(coding);
+        f = std::move(variant);
+      }
+    }
+  }
+  plan_response(head, t, f.facts, fc, c.plan);
   prepare_body(c, std::move(f.fd));
+}
+
+// The best acceptable variant of `path` that is a regular file not older than the original
+// (an older one is stale: it was compressed from an earlier version).
+Coding Server::find_variant(Worker& w, const RequestHead& head, std::string_view path,
+                            const FileFacts& original, OpenedFile& variant) const {
+  const bool present = joined_field(head, "accept-encoding", w.joined);
+  std::array<Coding, 3> order{};
+  const std::size_t n = candidate_codings(parse_accept_encoding(w.joined, present), order);
+  for (std::size_t i = 0; i < n; ++i) {
+    w.variant_path.assign(path);
+    w.variant_path += coding_suffix(order[i]);
+    variant = root_->open(w.variant_path, w.path_scratch);
+    if (variant.facts.kind == FileKind::kRegular && not_older(variant.facts, original)) {
+      return order[i];
+    }
+  }
+  variant = OpenedFile{};
+  return Coding::kIdentity;
+}
+
+std::string_view Server::cache_control_for(std::string_view path) const {
+  const std::size_t slash = path.rfind('/');
+  const std::string_view last = slash == std::string_view::npos ? path : path.substr(slash + 1);
+  const std::size_t dot = last.rfind('.');
+  if (dot != std::string_view::npos) {
+    for (const auto& [ext, value] : config_.cache_control_by_ext) {
+      if (iequals(ext, last.substr(dot + 1))) return value;
+    }
+  }
+  return config_.cache_control;
+}
+
+// The operator's lines, and with --cors the preflight's fields for an OPTIONS that asks
+// with Access-Control-Request-Method (the Fetch standard's CORS preflight).
+std::string_view Server::request_fields(Worker& w, const RequestHead& head) const {
+  if (!config_.cors || head.method != Method::kOptions ||
+      field(head, "access-control-request-method").empty()) {
+    return extra_fields_;
+  }
+  w.fields = extra_fields_;
+  append_cors_preflight(w.fields, field(head, "access-control-request-headers"));
+  return w.fields;
+}
+
+// --error-page: an error status the operator has a page for is answered with that page's
+// bytes and the same status; a page that cannot be opened leaves the built-in one. 416 keeps
+// the built-in page, whose Content-Range a range client needs.
+void Server::apply_error_page(Worker& w, Connection& c, const RequestHead& head,
+                              const PlanContext& ctx) {
+  const int status = c.plan.status();
+  if (error_pages_.empty() || status < 400 || status == 416) return;
+  for (const auto& [code, path] : error_pages_) {
+    if (code != status) continue;
+    OpenedFile page = root_->open(path, w.path_scratch);
+    if (page.facts.kind != FileKind::kRegular) return;
+    sniff_text(path, page);
+    plan_error_file(head, status, path, page.facts, ctx, c.plan);
+    prepare_body(c, std::move(page.fd));
+    return;
+  }
 }
 
 // A file whose extension no MIME layer knows is text/plain when its first bytes are UTF-8

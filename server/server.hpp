@@ -29,6 +29,8 @@
 #include "error_log.hpp"
 #include "httpower/bounded_queue.hpp"
 #include "httpower/mime.hpp"
+#include "httpower/negotiation.hpp"
+#include "httpower/target_resolver.hpp"
 #include "listener.hpp"
 #include "poller.hpp"
 #include "static_files.hpp"
@@ -109,6 +111,16 @@ class Server {
                                      std::uint64_t discard) const;
   void plan_get(Worker& w, Connection& c, const RequestHead& head, const ResolvedTarget& t,
                 const PlanContext& ctx);
+  void serve_file(Worker& w, Connection& c, const RequestHead& head, const ResolvedTarget& t,
+                  OpenedFile f, const PlanContext& ctx);
+  [[nodiscard]] Coding find_variant(Worker& w, const RequestHead& head, std::string_view path,
+                                    const FileFacts& original, OpenedFile& variant) const;
+  [[nodiscard]] bool spa_applies(const RequestHead& head, const ResolvedTarget& t,
+                                 const OpenedFile& f) const;
+  [[nodiscard]] std::string_view cache_control_for(std::string_view path) const;
+  [[nodiscard]] std::string_view request_fields(Worker& w, const RequestHead& head) const;
+  void apply_error_page(Worker& w, Connection& c, const RequestHead& head, const PlanContext& ctx);
+  void resolve_operator_files();
   void prepare_body(Connection& c, UniqueFd file);
   void sniff_text(std::string_view path, OpenedFile& f) const;
   SendResult send_some(Connection& c);
@@ -129,6 +141,11 @@ class Server {
   std::unique_ptr<FileRoot> root_;
   std::unique_ptr<AccessLog> log_;
   MimeTypes mime_;
+  // Resolved at start-up from the operator's options (docs/server.md "Operator fields").
+  std::string extra_fields_;      // --cors and --header lines, on every response
+  std::string spa_buf_;           // --spa's resolved target lives here
+  ResolvedTarget spa_target_;
+  std::vector<std::pair<int, std::string>> error_pages_;  // status -> path beneath the root
   Listener listener_;
   std::string url_;
   BoundedQueue<ConnPtr> queue_;
