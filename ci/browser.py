@@ -122,39 +122,52 @@ def start_browser(download_dir):
 
 
 class Net:
-    """The Network events of the performance log since the last call, grouped by request."""
+    """The Network events of the performance log from now on (the log is read, so emptied),
+    grouped by request, once every request of the origin seen has finished or failed."""
 
     def __init__(self, driver, origin):
-        self.requests = {}  # requestId -> dict
-        order = []
-        for entry in driver.get_log("performance"):
+        self.driver, self.origin = driver, origin
+        self.requests, self.order = {}, []  # requestId -> dict; ids in order of appearance
+        WebDriverWait(driver, WAIT_S, poll_frequency=0.05).until(
+            lambda _: self.read() and all(r["done"] for r in self.ours),
+            "requests still open: %s" % self.order)
+
+    @property
+    def ours(self):
+        return [self.requests[i] for i in self.order
+                if self.requests[i].get("url", "").startswith(self.origin)]
+
+    def read(self):
+        for entry in self.driver.get_log("performance"):
             msg = json.loads(entry["message"])["message"]
-            method, p = msg["method"], msg.get("params", {})
-            rid = p.get("requestId")
-            if not method.startswith("Network.") or rid is None:
-                continue
-            r = self.requests.get(rid)
-            if r is None:
-                r = self.requests[rid] = {"hops": [], "sent": [], "wire": [], "failed": None}
-                order.append(rid)
-            if method == "Network.requestWillBeSent":
-                if "redirectResponse" in p:
-                    rr = p["redirectResponse"]
-                    r["hops"].append((rr["url"], rr["status"], header(rr["headers"], "location")))
-                r["url"] = p["request"]["url"]
-            elif method == "Network.requestWillBeSentExtraInfo":
-                r["sent"].append(p["headers"])
-            elif method == "Network.responseReceivedExtraInfo":
-                r["wire"].append((p["statusCode"], p["headers"]))
-            elif method == "Network.responseReceived":
-                resp = p["response"]
-                r.update(url=resp["url"], status=resp["status"], mime=resp["mimeType"],
-                         type=p.get("type"), headers=resp["headers"],
-                         cached=resp.get("fromDiskCache") or resp.get("fromMemoryCache"))
-            elif method == "Network.loadingFailed":
-                r["failed"] = p.get("errorText")
-        self.ours = [self.requests[i] for i in order
-                     if self.requests[i].get("url", "").startswith(origin)]
+            p = msg.get("params", {})
+            if msg["method"].startswith("Network.") and "requestId" in p:
+                self.add(msg["method"], p)
+        return True
+
+    def add(self, method, p):
+        r = self.requests.get(p["requestId"])
+        if r is None:
+            r = self.requests[p["requestId"]] = {"hops": [], "sent": [], "wire": [],
+                                                 "failed": None, "done": False}
+            self.order.append(p["requestId"])
+        if method == "Network.requestWillBeSent":
+            if "redirectResponse" in p:
+                rr = p["redirectResponse"]
+                r["hops"].append((rr["url"], rr["status"], header(rr["headers"], "location")))
+            r["url"] = p["request"]["url"]
+        elif method == "Network.requestWillBeSentExtraInfo":
+            r["sent"].append(p["headers"])
+        elif method == "Network.responseReceivedExtraInfo":
+            r["wire"].append((p["statusCode"], p["headers"]))
+        elif method == "Network.responseReceived":
+            resp = p["response"]
+            r.update(url=resp["url"], status=resp["status"], mime=resp["mimeType"],
+                     type=p.get("type"), headers=resp["headers"])
+        elif method == "Network.loadingFinished":
+            r["done"] = True
+        elif method == "Network.loadingFailed":
+            r["failed"], r["done"] = p.get("errorText"), True
 
     def by_path(self, path):
         return [r for r in self.ours if urllib.parse.urlsplit(r["url"]).path == path]
@@ -175,10 +188,17 @@ def wait_loaded(driver, extra_js=None):
     cond = "return document.readyState === 'complete'"
     if extra_js:
         cond += " && (" + extra_js + ")"
-    WebDriverWait(driver, WAIT_S).until(lambda d: d.execute_script(cond))
+    WebDriverWait(driver, WAIT_S).until(
+        lambda d: d.execute_script(cond),
+        "%s not loaded within %d s (%s)" % (driver.current_url, WAIT_S, extra_js or "readyState"))
 
 
-def flush_logs(driver):
+def flush_logs(driver, clear_cache=False):
+    """Leaves the page and drops the log entries so far; with clear_cache, also the browser's cache, so that the
+    next page is fetched as on a first visit (200s, not 304s or cache hits)."""
+    driver.get("about:blank")  # ends what the last page still had under way
+    if clear_cache:
+        driver.execute_cdp_cmd("Network.clearBrowserCache", {})
     driver.get_log("performance")
     driver.get_log("browser")
 
@@ -189,7 +209,7 @@ def check_index(ctx):
     """The index page: every subresource 200 with its type, images drawn, styles and script
     applied, no console error; the page's own header probe shows the server's answer."""
     d, base = ctx.driver, ctx.base
-    flush_logs(d)
+    flush_logs(d, clear_cache=True)
     d.get(base)
     wait_loaded(d, "document.getElementById('clock').textContent.startsWith('at ')")
     net = Net(d, ctx.origin)
@@ -198,7 +218,7 @@ def check_index(ctx):
         require(rs, "no request for %s" % path)
         for r in rs:
             require(r.get("failed") is None, "%s failed: %s" % (path, r.get("failed")))
-            require(r.get("status") == 200, "%s answered %s" % (path, r.get("status")))
+            require(r.get("status") == 200, "%s answered %s: %s" % (path, r.get("status"), r))
             require(ctype in (r.get("mime") or ""), "%s came as %s" % (path, r.get("mime")))
         require(any(s == 200 for r in rs for s, _ in r["wire"]), "%s: no 200 on the wire" % path)
     bad = [(r["url"], r.get("status"), r.get("failed")) for r in net.ours
@@ -293,6 +313,7 @@ def check_reload(ctx):
     """A reload revalidates the page: the browser sends the ETag it was given and the server
     answers 304 on the wire; nothing is fetched again in full, and the page is the same."""
     d, base = ctx.driver, ctx.base
+    flush_logs(d)
     d.get(base)
     wait_loaded(d)
     first = [r for r in Net(d, ctx.origin).by_path("/") if r.get("type") == "Document"]
@@ -382,8 +403,66 @@ def check_resume(ctx):
     ctx.shot("resume")
 
 
+PRECOMPRESSED_JS = """
+const [paths, done] = arguments;
+(async () => {
+  const out = {};
+  for (const p of paths) {
+    const t = performance.getEntriesByName(new URL(p, location.href).href)[0];
+    const r = await fetch(p, {cache: 'no-store'});
+    out[p] = {text: await r.text(), encoding: r.headers.get('Content-Encoding'),
+              vary: r.headers.get('Vary'),
+              encoded: t ? t.encodedBodySize : null, decoded: t ? t.decodedBodySize : null};
+  }
+  const pre = document.createElement('pre');
+  pre.id = 'precompressed';
+  pre.textContent = paths.map(p => p + ': ' + out[p].decoded + ' bytes, arrived as ' +
+      out[p].encoding + ' in ' + out[p].encoded + ' bytes').join('\\n');
+  document.body.prepend(pre);
+  done(out);
+})().catch(e => done({error: String(e)}));
+"""
+
+
+def check_precompressed(ctx):
+    """With --precompressed, app.js and style.css come from their .gz variants with
+    Content-Encoding: gzip and Vary: Accept-Encoding; the browser decodes them (the script
+    runs, the styles apply), the body on the wire is the .gz file's size, and the text the
+    page reads is the original file's."""
+    d, base = ctx.driver, ctx.base
+    paths = ["app.js", "style.css"]
+    flush_logs(d, clear_cache=True)
+    d.get(base)
+    wait_loaded(d)
+    net = Net(d, ctx.origin)
+    for p in paths:
+        rs = net.by_path("/" + p)
+        require(rs and rs[0].get("status") == 200, "/%s answered %s" % (p, rs))
+        enc = header(rs[0]["headers"], "content-encoding")
+        require(enc == "gzip", "/%s arrived with Content-Encoding %s" % (p, enc))
+    clock = d.find_element(By.ID, "clock").text
+    require(clock.startswith("at "), "app.js did not run: the clock says %r" % clock)
+    require_drawn(d)
+    errors = severe_console(d)
+    require(not errors, "console errors: %s" % errors)
+    got = d.execute_async_script(PRECOMPRESSED_JS, paths)
+    require("error" not in got, "in-page error: %s" % got.get("error"))
+    for p in paths:
+        g = got[p]
+        with open(os.path.join(ctx.root, p), encoding="utf-8") as f:
+            want = f.read()
+        gz = os.path.getsize(os.path.join(ctx.root, p + ".gz"))
+        require(g["encoding"] == "gzip", "%s: Content-Encoding %s in the page" % (p, g["encoding"]))
+        require("accept-encoding" in (g["vary"] or "").lower(), "%s: Vary %s" % (p, g["vary"]))
+        require(g["text"] == want, "%s: the page reads other text than the file's" % p)
+        require(g["encoded"] == gz and g["decoded"] == len(want.encode()),
+                "%s: %s bytes on the wire (the .gz has %d), %s decoded (the file has %d)"
+                % (p, g["encoded"], gz, g["decoded"], len(want.encode())))
+    ctx.shot("precompressed")
+
+
 CHECKS = {"index": check_index, "redirect": check_redirect, "listing": check_listing,
-          "reload": check_reload, "resume": check_resume}
+          "reload": check_reload, "resume": check_resume, "precompressed": check_precompressed}
 
 
 class Ctx:
@@ -400,7 +479,7 @@ def main():
     ap.add_argument("--bin", required=True)
     ap.add_argument("--root", required=True)
     ap.add_argument("--artifacts", required=True)
-    ap.add_argument("--server-args", default="--listing")
+    ap.add_argument("--server-args", default="--listing --precompressed")
     ap.add_argument("--only", default=",".join(CHECKS))
     a = ap.parse_args()
     names = a.only.split(",")
