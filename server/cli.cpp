@@ -323,6 +323,27 @@ const Option* find_short(char name) {
   return nullptr;
 }
 
+// A value as the one-line error shows it: control bytes (a CR or LF in --header) escaped.
+std::string printable(const std::string& v) {
+  std::string out;
+  for (char ch : v) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (c == '\r') {
+      out += "\\r";
+    } else if (c == '\n') {
+      out += "\\n";
+    } else if (c < 0x20 || c == 0x7f) {
+      constexpr std::string_view kHex = "0123456789abcdef";
+      out += "\\x";
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    } else {
+      out += ch;
+    }
+  }
+  return out;
+}
+
 // Walks argv in getopt_long's conventions (without permutation of what follows "--").
 class ArgParser {
  public:
@@ -372,7 +393,7 @@ class ArgParser {
       value = &args_[++i_];
     }
     const std::string why = o.apply(r_.config, *value);
-    if (!why.empty()) fail("invalid value for " + shown + ": '" + *value + "' " + why);
+    if (!why.empty()) fail("invalid value for " + shown + ": '" + printable(*value) + "' " + why);
   }
 
   void long_option(const std::string& a) {

@@ -125,12 +125,14 @@ bool joined_field(const RequestHead& head, std::string_view name, std::string& b
   return present;
 }
 
-// The last path segment has an extension (a '.' in it: "app.js", ".env"): such a path names
-// a file, and --spa never answers for it.
-bool last_segment_has_dot(std::string_view path) {
+// A path --spa never answers for: its last segment has an extension (a '.' in it: "app.js")
+// so it names a file, or a segment is a dotfile (".env", ".well-known"): a missing ACME
+// challenge or a config file must be 404, not the app.
+bool names_a_file(std::string_view path) {
   const std::size_t slash = path.rfind('/');
   const std::string_view last = slash == std::string_view::npos ? path : path.substr(slash + 1);
-  return last.find('.') != std::string_view::npos;
+  return last.find('.') != std::string_view::npos || path.starts_with('.') ||
+         path.find("/.") != std::string_view::npos;
 }
 
 bool not_older(const FileFacts& variant, const FileFacts& original) {
@@ -861,7 +863,8 @@ void Server::plan_get(Worker& w, Connection& c, const RequestHead& head,
     if (config_.listing) {
       const std::string_view rel = std::string_view(shown).substr(1, t.path.size());
       const std::string html =
-          directory_listing(*root_, f.fd.get(), rel, shown, config_.dotfiles);
+          directory_listing(*root_, f.fd.get(), rel, shown, config_.dotfiles,
+                            parse_listing_query(t.query));
       plan_generated(head, "text/html; charset=utf-8", html, ctx, c.plan);
       prepare_body(c, UniqueFd());
       return;
@@ -874,11 +877,11 @@ void Server::plan_get(Worker& w, Connection& c, const RequestHead& head,
   serve_file(w, c, head, t, std::move(f), ctx);
 }
 
-// --spa: a GET or HEAD of a missing path whose last segment has no '.' (not a file name, not
-// a dotfile) from a client that accepts text/html.
+// --spa: a GET or HEAD of a missing path that names no file (names_a_file) from a client
+// that accepts text/html.
 bool Server::spa_applies(const RequestHead& head, const ResolvedTarget& t,
                          const OpenedFile& f) const {
-  if (config_.spa.empty() || f.facts.kind != FileKind::kMissing || last_segment_has_dot(t.path)) {
+  if (config_.spa.empty() || f.facts.kind != FileKind::kMissing || names_a_file(t.path)) {
     return false;
   }
   std::string_view accept;

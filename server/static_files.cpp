@@ -217,10 +217,10 @@ void collect_entries(const FileRoot& root, int dir, std::string_view rel_dir, bo
 }  // namespace
 
 std::string directory_listing(const FileRoot& root, int dir, std::string_view rel_dir,
-                              std::string_view url_path, bool show_hidden) {
+                              std::string_view url_path, bool show_hidden, ListingOrder order) {
   std::vector<ListingEntry> entries;
   collect_entries(root, dir, rel_dir, show_hidden, entries);
-  return render_listing(url_path, std::move(entries));
+  return render_listing(url_path, std::move(entries), order);
 }
 
 }  // namespace httpower

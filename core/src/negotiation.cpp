@@ -124,7 +124,9 @@ AcceptEncoding parse_accept_encoding(std::string_view value, bool present) noexc
   for (std::size_t i = 1; i < kCodingCount; ++i) {
     ae.q[i] = static_cast<std::uint16_t>(seen[i] >= 0 ? seen[i] : std::max(star, 0));
   }
-  ae.q[0] = static_cast<std::uint16_t>(seen[0] >= 0 ? seen[0] : star >= 0 ? star : 1000);
+  // Unlisted identity is acceptable but the last choice: weight 0.001, below every coding
+  // the client names (so "br;q=0.5" still means "br, please").
+  ae.q[0] = static_cast<std::uint16_t>(seen[0] >= 0 ? seen[0] : star >= 0 ? star : kUnlistedIdentity);
   return ae;
 }
 

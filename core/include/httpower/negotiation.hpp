@@ -10,8 +10,9 @@
 //   - Field empty, or not matching the syntax above anywhere: identity only (an invalid
 //     field says nothing reliable; never a 406 for it).
 //   - A coding's weight is its own entry's q, else the q of "*", else 0; "x-gzip" is gzip
-//     (§8.4.1.3). identity is acceptable unless "identity;q=0", or "*;q=0" with no identity
-//     entry, says otherwise. When a coding is listed twice, its first entry counts.
+//     (§8.4.1.3). identity's weight is its entry's, else that of "*", else the lowest above
+//     0 (0.001): acceptable (§12.5.3) but never preferred to a coding the client names, so
+//     "br;q=0.5" still asks for br. When a coding is listed twice, its first entry counts.
 //   - choose_coding picks, among the codings available, the highest weight above 0, ties in
 //     the order br, zstd, gzip; identity wins only with a strictly higher weight than every
 //     available coding. When nothing is acceptable (identity;q=0 and no variant) the answer
@@ -30,6 +31,7 @@ namespace httpower {
 
 enum class Coding : std::uint8_t { kIdentity, kBrotli, kZstd, kGzip };
 inline constexpr std::size_t kCodingCount = 4;
+inline constexpr std::uint16_t kUnlistedIdentity = 1;  // identity's weight when not listed
 // Preference for equal weights, best first.
 inline constexpr std::array<Coding, 3> kCodingPreference = {Coding::kBrotli, Coding::kZstd,
                                                             Coding::kGzip};
