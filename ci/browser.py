@@ -309,6 +309,56 @@ def check_listing(ctx):
     require(shown == want, "README.txt shows %r" % shown[:80])
 
 
+SORT_HEADS = (("size", "Size"), ("date", "Modified (UTC)"), ("name", "Name"))
+
+
+def expected_orders(directory):
+    """The six orders of the visible files of `directory` that a listing sorted by name, size
+    or date (each ascending and descending) must show. Names compare without case (the
+    listing's natural order, enough for names without digits); ties on size or date go by
+    name."""
+    files = []
+    for n in os.listdir(directory):
+        if not n.startswith("."):
+            st = os.stat(os.path.join(directory, n))
+            files.append((n, st.st_size, int(st.st_mtime)))
+    keys = {"name": lambda f: f[0].casefold(), "size": lambda f: (f[1], f[0].casefold()),
+            "date": lambda f: (f[2], f[0].casefold())}
+    return {(k, desc): [f[0] for f in sorted(files, key=keys[k], reverse=desc)]
+            for k in keys for desc in (False, True)}
+
+
+def check_sort(ctx):
+    """The listing's column heads sort it: a click on Size, Modified or Name shows the rows in
+    that order, ascending, a second click descending, with an arrow on the current head.
+    The demo's files (ci/demo-files.sh fixes their dates) give six different orders, so a
+    listing that ignores a key or a direction cannot pass."""
+    d, base = ctx.driver, ctx.base
+    want = expected_orders(os.path.join(ctx.root, "files"))
+    require(len({tuple(v) for v in want.values()}) == 6,
+            "the demo's files do not tell the six orders apart: %s" % want)
+    flush_logs(d)
+    d.get(base + "files/")
+    wait_loaded(d)
+    shown = [n for n, _ in listing_rows(d) if n != "../"]
+    require(shown == want[("name", False)], "by default: %s, not %s" % (shown, want[("name", False)]))
+    for key, label in SORT_HEADS:
+        for desc in (False, True):
+            query = "?sort=%s&order=%s" % (key, "desc" if desc else "asc")
+            d.find_element(By.XPATH, "//th/a[starts-with(normalize-space(.), '%s')]" % label).click()
+            WebDriverWait(d, WAIT_S).until(lambda d: d.current_url == base + "files/" + query,
+                                           "clicking %s did not lead to %s" % (label, query))
+            wait_loaded(d)
+            shown = [n for n, _ in listing_rows(d) if n != "../"]
+            require(shown == want[(key, desc)], "%s: %s, not %s" % (query, shown, want[(key, desc)]))
+            head = d.find_element(By.XPATH, "//th/a[starts-with(normalize-space(.), '%s')]" % label).text
+            require(head.endswith("\u2193" if desc else "\u2191"), "%s: the head reads %r" % (query, head))
+            if key == "size" and not desc:
+                ctx.shot("listing-by-size")
+    errors = severe_console(d)
+    require(not errors, "console errors: %s" % errors)
+
+
 def check_reload(ctx):
     """A reload revalidates the page: the browser sends the ETag it was given and the server
     answers 304 on the wire; nothing is fetched again in full, and the page is the same."""
@@ -379,13 +429,17 @@ const hex = b => [...new Uint8Array(b)].map(x => x.toString(16).padStart(2, '0')
 
 def check_resume(ctx):
     """An interrupted download of files/large.bin resumes with Range + If-Range (206 from the
-    cut), the joined bytes hash (SHA-256 in the page) to the file's; a stale If-Range gets the
-    whole file (200) instead of a splice of two versions."""
+    cut), the joined bytes hash (SHA-256 in the page) to the file's, which is the one
+    files/checksums.txt publishes; a stale If-Range gets the whole file (200) instead of a
+    splice of two versions."""
     d, base = ctx.driver, ctx.base
     path = os.path.join(ctx.root, "files", "large.bin")
     size = os.path.getsize(path)
     with open(path, "rb") as f:
         want = hashlib.sha256(f.read()).hexdigest()
+    with open(os.path.join(ctx.root, "files", "checksums.txt")) as f:
+        listed = [ln.split()[0] for ln in f if ln.rstrip().endswith("  large.bin")]
+    require(listed == [want], "files/checksums.txt says %s, large.bin hashes to %s" % (listed, want))
     d.get(base)
     wait_loaded(d)
     r = d.execute_async_script(RESUME_JS, base + "files/large.bin", 1 << 20)
@@ -462,6 +516,7 @@ def check_precompressed(ctx):
 
 
 CHECKS = {"index": check_index, "redirect": check_redirect, "listing": check_listing,
+          "sort": check_sort,
           "reload": check_reload, "resume": check_resume, "precompressed": check_precompressed}
 
 
