@@ -52,6 +52,11 @@ def require(cond, what):
         raise CheckFailed(what)
 
 
+def setup_failed(what):
+    print("browser: FAILED to set up: %s" % what, file=sys.stderr, flush=True)
+    sys.exit(2)
+
+
 # ---------------------------------------------------------------- the server
 
 def start_server(binary, root, args, log_path):
@@ -71,15 +76,15 @@ def start_server(binary, root, args, log_path):
         left = deadline - time.monotonic()
         if left <= 0 or not sel.select(left):
             stop_server(proc)
-            sys.exit("browser: no start-up line from the server within %d s" % START_S)
+            setup_failed("no start-up line from the server within %d s" % START_S)
         chunk = os.read(proc.stdout.fileno(), 4096)
         if not chunk:
             proc.wait(timeout=5)
-            sys.exit("browser: the server exited (%s): %s" % (proc.returncode, line.decode()))
+            setup_failed("the server exited (%s): %s" % (proc.returncode, line.decode()))
         line += chunk
-    first, _, rest = line.partition(b"\n")
+    first = line.partition(b"\n")[0]
     print("browser:", first.decode(), flush=True)
-    with open(log_path, "wb") as log:  # the rest of its output, drained so it never blocks
+    with open(log_path, "wb") as log:  # all its output, drained so that it never blocks
         log.write(line)
     threading.Thread(target=drain, args=(proc.stdout, log_path), daemon=True).start()
     marker = b"http://127.0.0.1:"
@@ -106,14 +111,13 @@ def stop_server(proc):
 
 # ---------------------------------------------------------------- the browser
 
-def start_browser(download_dir):
+def start_browser():
     opts = webdriver.ChromeOptions()
     opts.binary_location = "/usr/bin/chromium"
     for a in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
               "--window-size=1100,900", "--no-first-run", "--disable-extensions",
               "--disable-background-networking", "--disable-component-update"):
         opts.add_argument(a)
-    opts.add_experimental_option("prefs", {"download.default_directory": download_dir})
     opts.set_capability("goog:loggingPrefs", {"performance": "ALL", "browser": "ALL"})
     driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=opts)
     driver.set_page_load_timeout(WAIT_S * 2)
@@ -194,8 +198,8 @@ def wait_loaded(driver, extra_js=None):
 
 
 def flush_logs(driver, clear_cache=False):
-    """Leaves the page and drops the log entries so far; with clear_cache, also the browser's cache, so that the
-    next page is fetched as on a first visit (200s, not 304s or cache hits)."""
+    """Leaves the page and drops the log entries so far; with clear_cache, also the browser's
+    cache, so that the next page is fetched as on a first visit (200s, not 304s or hits)."""
     driver.get("about:blank")  # ends what the last page still had under way
     if clear_cache:
         driver.execute_cdp_cmd("Network.clearBrowserCache", {})
@@ -232,7 +236,8 @@ def check_index(ctx):
     require(len(d.find_elements(By.TAG_NAME, "img")) == 2, "the page should have two images")
     ctx.shot("index")
     d.find_element(By.ID, "probe").click()
-    WebDriverWait(d, WAIT_S).until(lambda d: d.find_element(By.ID, "headers").is_displayed())
+    WebDriverWait(d, WAIT_S).until(lambda d: d.find_element(By.ID, "headers").is_displayed(),
+                                   "the header probe showed nothing within %d s" % WAIT_S)
     probe = d.find_element(By.ID, "headers").text
     require(probe.startswith("HTTP 200") and "etag:" in probe, "header probe shows %r" % probe)
     ctx.shot("index-probe")
@@ -301,7 +306,8 @@ def check_listing(ctx):
     require(not errors, "console errors: %s" % errors)
     ctx.shot("listing")
     d.find_element(By.LINK_TEXT, "README.txt").click()
-    WebDriverWait(d, WAIT_S).until(lambda d: d.current_url == base + "files/README.txt")
+    WebDriverWait(d, WAIT_S).until(lambda d: d.current_url == base + "files/README.txt",
+                                   "the README.txt link did not lead to files/README.txt")
     wait_loaded(d)
     with open(os.path.join(ctx.root, "files", "README.txt")) as f:
         want = f.read().strip()
@@ -540,25 +546,28 @@ def main():
     names = a.only.split(",")
     unknown = [n for n in names if n not in CHECKS]
     if unknown:
-        sys.exit("browser: unknown check %s (known: %s)" % (unknown, ", ".join(CHECKS)))
+        setup_failed("unknown check %s (known: %s)" % (unknown, ", ".join(CHECKS)))
     os.makedirs(a.artifacts, exist_ok=True)
     proc, base = start_server(a.bin, os.path.abspath(a.root), shlex.split(a.server_args),
                               os.path.join(a.artifacts, "server.log"))
     driver = None
     passed, failed = [], []
     try:
-        driver = start_browser(os.path.join(os.path.abspath(a.artifacts), "downloads"))
+        try:
+            driver = start_browser()
+        except Exception as e:  # no Chromium, no driver, a driver of another version
+            setup_failed("cannot start headless Chromium: %s" % str(e).strip().splitlines()[0])
         ctx = Ctx(driver, base, os.path.abspath(a.root), a.artifacts)
         for n in names:
             t0 = time.monotonic()
             try:
                 CHECKS[n](ctx)
                 passed.append(n)
-                print("PASS %-9s %5.1f s" % (n, time.monotonic() - t0), flush=True)
+                print("PASS %-13s %5.1f s" % (n, time.monotonic() - t0), flush=True)
             except Exception as e:  # a failed check, a timeout, a WebDriver error: all count
                 failed.append(n)
                 why = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-                print("FAIL %-9s %5.1f s: %s" % (n, time.monotonic() - t0, why), flush=True)
+                print("FAIL %-13s %5.1f s: %s" % (n, time.monotonic() - t0, why), flush=True)
                 try:
                     ctx.shot("FAILED-" + n)
                 except Exception:
