@@ -22,6 +22,7 @@
 #include <sstream>
 #include <system_error>
 
+#include "httpower/field_syntax.hpp"
 #include "httpower/target_resolver.hpp"
 #include "httpower/version.hpp"
 
@@ -93,20 +94,9 @@ Config finalized(Config c) {
   return c;
 }
 
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    char x = a[i], y = b[i];
-    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
-    if (y >= 'A' && y <= 'Z') y = static_cast<char>(y - 'A' + 'a');
-    if (x != y) return false;
-  }
-  return true;
-}
-
 std::string_view field(const RequestHead& head, std::string_view name) {
   for (const HeaderField& f : head.headers) {
-    if (iequals(f.name, name)) return f.value;
+    if (iequals_ascii(f.name, name)) return f.value;
   }
   return {};
 }
@@ -117,7 +107,7 @@ bool joined_field(const RequestHead& head, std::string_view name, std::string& b
   bool present = false;
   buf.clear();
   for (const HeaderField& f : head.headers) {
-    if (!iequals(f.name, name)) continue;
+    if (!iequals_ascii(f.name, name)) continue;
     if (present) buf += ", ";
     buf += f.value;
     present = true;
@@ -887,7 +877,7 @@ bool Server::spa_applies(const RequestHead& head, const ResolvedTarget& t,
   std::string_view accept;
   bool present = false;
   for (const HeaderField& h : head.headers) {
-    if (!iequals(h.name, "accept")) continue;
+    if (!iequals_ascii(h.name, "accept")) continue;
     accept = h.value;  // one field: a client sends one, and a second changes nothing here
     present = true;
     break;
@@ -945,7 +935,7 @@ std::string_view Server::cache_control_for(std::string_view path) const {
   const std::size_t dot = last.rfind('.');
   if (dot != std::string_view::npos) {
     for (const auto& [ext, value] : config_.cache_control_by_ext) {
-      if (iequals(ext, last.substr(dot + 1))) return value;
+      if (iequals_ascii(ext, last.substr(dot + 1))) return value;
     }
   }
   return config_.cache_control;

@@ -2,18 +2,11 @@
 
 #include <cstdio>
 
+#include "httpower/field_syntax.hpp"
 #include "httpower/http_date.hpp"
 
 namespace httpower {
 namespace {
-
-bool is_ows(char c) noexcept { return c == ' ' || c == '\t'; }
-
-std::string_view trim(std::string_view s) noexcept {
-  while (!s.empty() && is_ows(s.front())) s.remove_prefix(1);
-  while (!s.empty() && is_ows(s.back())) s.remove_suffix(1);
-  return s;
-}
 
 // etagc = %x21 / %x23-7E / obs-text
 bool is_etagc(char ch) noexcept {
@@ -65,13 +58,13 @@ EntityTag make_etag(std::uint64_t inode, std::uint64_t size, std::int64_t mtime_
 }
 
 bool etag_list_matches(std::string_view field, std::string_view etag, EtagCompare cmp) noexcept {
-  field = trim(field);
+  field = trim_ows(field);
   if (field == "*") return !etag.empty();
   bool any = false;
   bool matched = false;
   while (true) {
     const std::size_t comma = field.find(',');
-    const std::string_view item = trim(field.substr(0, comma));
+    const std::string_view item = trim_ows(field.substr(0, comma));
     if (!item.empty()) {  // #rule: empty elements are allowed
       ParsedTag t;
       if (!parse_entity_tag(item, t)) return false;  // an invalid list matches nothing
@@ -114,7 +107,7 @@ Precondition evaluate_preconditions(const RequestHead& head, const Validators& v
 }
 
 bool if_range_holds(std::string_view if_range, const Validators& v, std::int64_t now) noexcept {
-  if_range = trim(if_range);
+  if_range = trim_ows(if_range);
   if (if_range.empty()) return false;
   if (if_range.front() == '"' || if_range.substr(0, 2) == "W/") {
     ParsedTag t;

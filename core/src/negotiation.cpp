@@ -2,26 +2,13 @@
 
 #include <algorithm>
 
+#include "httpower/field_syntax.hpp"
+
 namespace httpower {
 namespace {
 
 constexpr std::array<std::string_view, kCodingCount> kNames = {"identity", "br", "zstd", "gzip"};
 constexpr std::array<std::string_view, kCodingCount> kSuffixes = {"", ".br", ".zst", ".gz"};
-
-char lower(char c) noexcept { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
-
-bool iequals(std::string_view a, std::string_view b) noexcept {
-  return a.size() == b.size() &&
-         std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) { return lower(x) == lower(y); });
-}
-
-bool is_ows(char c) noexcept { return c == ' ' || c == '\t'; }
-
-std::string_view trim(std::string_view s) noexcept {
-  while (!s.empty() && is_ows(s.front())) s.remove_prefix(1);
-  while (!s.empty() && is_ows(s.back())) s.remove_suffix(1);
-  return s;
-}
 
 bool is_tchar(char c) noexcept {
   if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) return true;
@@ -29,32 +16,20 @@ bool is_tchar(char c) noexcept {
   return kSpecial.find(c) != std::string_view::npos;
 }
 
-// Calls f(element) for each non-empty, trimmed element of a comma-separated list.
-template <typename F>
-void for_each_element(std::string_view list, F&& f) {
-  while (true) {
-    const std::size_t comma = list.find(',');
-    const std::string_view e = trim(list.substr(0, comma));
-    if (!e.empty()) f(e);
-    if (comma == std::string_view::npos) return;
-    list.remove_prefix(comma + 1);
-  }
-}
-
 // "name;q=0.5" -> name and q (1000 without a weight); false if malformed. `other_params`:
 // media-range parameters besides q are allowed (Accept), else only one weight (Accept-Encoding).
 bool split_weight(std::string_view e, bool other_params, std::string_view& name, int& q) {
   const std::size_t semi = e.find(';');
-  name = trim(e.substr(0, semi));
+  name = trim_ows(e.substr(0, semi));
   q = 1000;
   bool have_q = false;
   std::string_view rest = semi == std::string_view::npos ? std::string_view{} : e.substr(semi + 1);
   while (semi != std::string_view::npos) {
     const std::size_t next = rest.find(';');
-    const std::string_view p = trim(rest.substr(0, next));
+    const std::string_view p = trim_ows(rest.substr(0, next));
     const std::size_t eq = p.find('=');
     if (eq == std::string_view::npos || !is_token(p.substr(0, eq))) return false;
-    if (iequals(p.substr(0, eq), "q") && !have_q) {
+    if (iequals_ascii(p.substr(0, eq), "q") && !have_q) {
       q = parse_qvalue(p.substr(eq + 1));
       if (q < 0) return false;
       have_q = true;
@@ -68,9 +43,9 @@ bool split_weight(std::string_view e, bool other_params, std::string_view& name,
 }
 
 int coding_index(std::string_view name) noexcept {
-  if (iequals(name, "x-gzip")) return static_cast<int>(Coding::kGzip);
+  if (iequals_ascii(name, "x-gzip")) return static_cast<int>(Coding::kGzip);
   for (std::size_t i = 0; i < kNames.size(); ++i) {
-    if (iequals(name, kNames[i])) return static_cast<int>(i);
+    if (iequals_ascii(name, kNames[i])) return static_cast<int>(i);
   }
   return -1;
 }
@@ -167,8 +142,8 @@ bool accepts_html(std::string_view accept, bool present) noexcept {
       ok = false;
       return;
     }
-    int* slot = iequals(range, "text/html") ? &html
-                : iequals(range, "text/*")  ? &text
+    int* slot = iequals_ascii(range, "text/html") ? &html
+                : iequals_ascii(range, "text/*")  ? &text
                 : range == "*/*"            ? &any
                                             : nullptr;
     if (slot != nullptr && *slot < 0) *slot = q;
@@ -202,10 +177,10 @@ std::string check_extra_header(std::string_view spec, std::string& name, std::st
   const std::size_t colon = spec.find(':');
   if (colon == std::string_view::npos) return "must be NAME:VALUE, e.g. X-Frame-Options:DENY";
   const std::string_view n = spec.substr(0, colon);
-  const std::string_view v = trim(spec.substr(colon + 1));
+  const std::string_view v = trim_ows(spec.substr(colon + 1));
   if (!is_token(n)) return "must be NAME:VALUE with NAME a field name (letters, digits, -)";
   for (std::string_view owned : kOwnedFields) {
-    if (iequals(n, owned)) return "names a field the server writes itself or a hop-by-hop field";
+    if (iequals_ascii(n, owned)) return "names a field the server writes itself or a hop-by-hop field";
   }
   if (!v.empty() && !is_field_value(v)) return "must have a value without CR, LF, NUL or control bytes";
   name.assign(n);

@@ -33,10 +33,12 @@
 //     are one multipart/byteranges 206, unless its framing (delimiters and part heads) is
 //     larger than the file: then 200 with the whole file.
 //   - Headers, in this order: Date, Server, then per status: Last-Modified, ETag,
-//     Accept-Ranges: bytes, Content-Type, Content-Range (206 single part, 416),
-//     Content-Length (never on 204/304), Allow (405, OPTIONS), Location (301), and
-//     "Connection: close" when not keeping alive, "Connection: keep-alive" for a persistent
-//     HTTP/1.0 connection. Status line is always HTTP/1.1 (RFC 9110 §6.2).
+//     Cache-Control and Vary (file responses, when the context asks), Accept-Ranges: bytes,
+//     Content-Type, Content-Encoding (a precompressed variant), Content-Range (206 single
+//     part, 416), Content-Length (never on 204/304), Allow (405, OPTIONS), Location (301),
+//     the context's extra_fields, and "Connection: close" when not keeping alive,
+//     "Connection: keep-alive" for a persistent HTTP/1.0 connection. Status line is always
+//     HTTP/1.1 (RFC 9110 §6.2).
 //   - 304 carries Date, Server, ETag, Last-Modified (the 200's validators) and nothing else.
 //   - Error statuses get a small text/html body.
 //   - keep_alive = head.keep_alive && !ctx.closing && the status does not force a close
