@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Idempotent dependency installer (Debian 12). Safe to run again and again: it installs
 # only what is missing, waits for the dpkg lock instead of failing, and needs root.
+# ci/install-deps.sh browser: also the headless browser that ci/browser.sh drives (Chromium,
+# its WebDriver, Selenium), which the README's commands do not need.
 set -euo pipefail
 
 pkgs=(
@@ -11,6 +13,7 @@ pkgs=(
   curl python3 wrk nginx apache2-utils
   util-linux procps iproute2 patch git
 )
+if [ "${1:-}" = browser ]; then pkgs+=(chromium chromium-driver python3-selenium); fi
 
 missing=()
 for p in "${pkgs[@]}"; do
