@@ -72,7 +72,9 @@ def start_server(binary, root, args, log_path):
     sel.register(proc.stdout, selectors.EVENT_READ)
     deadline = time.monotonic() + START_S
     line = b""
-    while not line.endswith(b"\n"):
+    marker = b"http://127.0.0.1:"
+    # stderr is merged in: a warning (running as root) may come before the start-up line.
+    while marker not in line or b"\n" not in line[line.index(marker):]:
         left = deadline - time.monotonic()
         if left <= 0 or not sel.select(left):
             stop_server(proc)
@@ -82,12 +84,11 @@ def start_server(binary, root, args, log_path):
             proc.wait(timeout=5)
             setup_failed("the server exited (%s): %s" % (proc.returncode, line.decode()))
         line += chunk
-    first = line.partition(b"\n")[0]
+    first = line[line.rfind(b"\n", 0, line.index(marker)) + 1:].partition(b"\n")[0]
     print("browser:", first.decode(), flush=True)
     with open(log_path, "wb") as log:  # all its output, drained so that it never blocks
         log.write(line)
     threading.Thread(target=drain, args=(proc.stdout, log_path), daemon=True).start()
-    marker = b"http://127.0.0.1:"
     port = first[first.index(marker) + len(marker):].split(b"/")[0].decode()
     return proc, "http://127.0.0.1:%s/" % port
 
