@@ -40,8 +40,8 @@
  *   EMFILE    budget of accept4 failing with EMFILE (503 in the spare's slot)   default 0
  *   ARMFAIL   budget of epoll_ctl failing in park (the connection is closed)    default 0
  *   SIGNAL    1: a stop request comes at any moment; 0: never, and a monitor asserts
- *             that whenever nothing can move every connection is closed (no lost
- *             wake-up leaves a client waiting); run with pan -E             default 1
+ *             that whenever nothing can move no client waits for the server (no lost
+ *             wake-up: see quiescence below); run with pan -E               default 1
  *
  * Mutants (each must make pan report errors):
  *   PARK_WITHOUT_REARM   park() moves the connection into the poller's table but does not
@@ -584,7 +584,7 @@ inline on_ready(i) {
 #else
        res = (p_reason[c] == KLINGER -> REFUSED : OK)
 #endif
-    :: else -> res = OK                      /* not in parked_: the event is dropped */
+    :: else -> res = OK /* not in parked_: dropped. unreachable: the sweeps disarm as they take */
     fi;
 #ifndef POLLER_PUSH_HOLDS_LOCK
     if                              /* pushed, nothing held: the iteration is over */
@@ -657,7 +657,7 @@ inline lock_section() {
 #endif
              assert(owner[k] == POL);
              p_parked[k] = false; p_armed[k] = false;
-             close_conn(k, X_IDLE)
+             close_conn(k, X_NONE)    /* decided and closed in one step: no race to excuse */
           :: else -> skip
           fi;
           k++
@@ -734,7 +734,7 @@ end:
   CLIENT(1)
   CLIENT(2)
   od
-}
+}   /* unreachable: the clients never return; they rest at their end label */
 
 #if !SIGNAL
 /* With no stop request: whenever no thread can move, no client waits for the server: every
