@@ -17,7 +17,8 @@
 # model that no pass / np row reaches fails the run, unless the line says why it is
 # unreachable with the word "unreachable:" in a comment (the allow-list lives in the model,
 # next to the code, with its reason).
-# Every run happens in a scratch dir under build/models/ (never in the source tree).
+# Every run happens in a scratch dir under build/models/ (never in the source tree); rows
+# run two at a time (HTTPOWER_MODELS_JOBS), their table rows are printed in order.
 # Prints a table (model, config, states, time, result) and exits non-zero if any row's
 # expectation does not hold. proofs/models/README.md says what each model checks.
 set -uo pipefail
@@ -203,7 +204,7 @@ run_one() {
 }
 
 printf '%-20s %-58s %10s %7s  %s\n' model config states time result
-bad=0; n=0; t_all=$SECONDS; models_run=(); pids=(); results=()
+bad=0; n=0; t_all=$SECONDS; models_run=(); results=()
 mkdir -p "$scratch"
 for row in "${rows[@]}"; do
   IFS='|' read -r model name flags expect <<<"$row"
@@ -217,7 +218,7 @@ for row in "${rows[@]}"; do
   while [ "$(jobs -rp | wc -l)" -ge "$jobs" ]; do wait -n; done
   res=$(mktemp "$scratch/row.XXXXXX")
   (run_one "$model" "$name" "$flags" "$expect" >"$res"; echo $? >"$res.rc") &
-  pids+=($!); results+=("$res"); n=$((n + 1))
+  results+=("$res"); n=$((n + 1))
 done
 wait
 for res in "${results[@]}"; do
