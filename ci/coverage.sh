@@ -15,7 +15,9 @@ gcov_args=(--root . --object-directory build/coverage --exclude '.*_test\.cpp$'
            --exclude '.*_prop\.cpp$' --exclude '.*_fuzzer\.cpp$' --exclude 'build/.*'
            --exclude 'server/test_support\.hpp$' --exclude-unreachable-branches --exclude-throw-branches)
 summary() {  # summary DIR -> "lines branches" (percent, one decimal)
-  gcovr "${gcov_args[@]}" --filter "$1/" --print-summary -o /dev/null 2>/dev/null |
+  # -o names a scratch file: gcovr replaces its output path, and /dev/null given there
+  # becomes a regular file for every later process on the machine.
+  gcovr "${gcov_args[@]}" --filter "$1/" --print-summary -o build/coverage/summary.txt 2>/dev/null |
     awk '/^lines:/ {l=$2} /^branches:/ {b=$2} END {gsub("%","",l); gsub("%","",b); print l, b}'
 }
 gcovr "${gcov_args[@]}" --filter 'core/' --filter 'server/' --html-details build/coverage/coverage.html >/dev/null 2>&1 || true
