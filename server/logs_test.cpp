@@ -134,6 +134,33 @@ TEST(ClfParser, AcceptsCombinedLinesAndRejectsSplicedOnes) {
   EXPECT_FALSE(parse_clf("127.0.0.1 - - [26/Nov/2026:13:06:20 +0000] \"GET /\"a HTTP/1.1\" 200 6 \"-\" \"-\""));
 }
 
+// L1. A byte counts against its field's cap at its escaped size (a quote or backslash 2, a
+// control byte 4, a printable byte 1): a long field of one kind keeps exactly as many whole
+// escapes as fit the cap, then the marker.
+TEST(AccessLog, L1_EscapesCountAtTheirEscapedSizeAgainstTheFieldCap) {
+  const std::pair<char, std::string_view> kinds[] = {
+      {'"', "\\\""}, {'\\', "\\\\"}, {'\x01', "\\x01"}, {'a', "a"}};
+  for (const auto& [c, escaped] : kinds) {
+    const std::string agent(2 * LogBuffer::kMaxUserAgent, c);
+    LogRecord r;
+    r.peer = "127.0.0.1";
+    r.method = "GET";
+    r.target = "/";
+    r.status = 200;
+    r.user_agent = agent;
+    LogBuffer b(nullptr);
+    PendingLine p;
+    b.format_pending(r, 0, p);
+    std::string want;
+    for (std::size_t i = 0; i < LogBuffer::kMaxUserAgent / escaped.size(); ++i) want += escaped;
+    want += LogBuffer::kTruncated;
+    const std::string tail = "\"" + want + "\"\n";
+    ASSERT_GE(p.text.size(), tail.size());
+    EXPECT_EQ(p.text.substr(p.text.size() - tail.size()), tail) << "byte " << int(c);
+    EXPECT_EQ(p.text.substr(p.text.size() - tail.size() - 4, 4), "\"-\" ") << "byte " << int(c);
+  }
+}
+
 // "stopped; access log: N lines dropped in all" on the error log, or 0 when absent.
 std::uint64_t dropped_in_all(const std::string& err) {
   const std::string key = "access log: ";
