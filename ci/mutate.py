@@ -393,8 +393,8 @@ def main():
     if args.all:
         sample = space
     else:
+        # In the sampled order, so that a run stopped early (SIGTERM) is still a uniform sample.
         sample = random.Random(seed).sample(space, min(args.count, len(space)))
-        sample.sort(key=lambda m: (m.path, m.line, m.col, m.desc))  # one file's mutants in a row
     print(f'=== mutate: seed {seed}, {len(sample)} of {len(space)} mutants '
           f'({100.0 * len(sample) / max(1, len(space)):.1f}% of the space); '
           f'replay: ci/mutate.py --seed {seed} --count {len(sample)}' + (f" --only '{args.only}'" if args.only else ''))
