@@ -29,6 +29,7 @@ equivalent to the original, with the reason; matched by file, mutation and line 
 line numbers may move).
 
 Usage: ci/mutate.py [--seed N] [--count N | --all] [--only SUBSTR] [--list] [--no-fail]
+  (one mutant again: ci/mutate.py --all --only 'core/src/mime.cpp:76:53 `<=`')
   env: HTTPOWER_MUTATE_SEED, HTTPOWER_MUTATE_COUNT, HTTPOWER_MUTATE_TIMEOUT (s per check)
 """
 import argparse
@@ -287,9 +288,9 @@ def load_equivalent():
 
 
 class Runner:
-    def __init__(self, timeout, log):
+    def __init__(self, base, timeout, log):
         self.timeout = timeout
-        self.base = os.path.join(ROOT, 'build', 'mutate')
+        self.base = base
         self.src = os.path.join(self.base, 'src')
         self.bdir = os.path.join(self.src, 'build', 'default')
         self.log = log
@@ -382,13 +383,14 @@ def main():
     ap.add_argument('--seed', type=int, default=int(os.environ.get('HTTPOWER_MUTATE_SEED', '0')) or None)
     ap.add_argument('--count', type=int, default=int(os.environ.get('HTTPOWER_MUTATE_COUNT', '20')))
     ap.add_argument('--all', action='store_true', help='every mutant of the space (in order)')
-    ap.add_argument('--only', default='', help='only files whose path contains this')
+    ap.add_argument('--only', default='', help="only mutants whose 'path:line:col mutation' contains this")
     ap.add_argument('--list', action='store_true', help='print the sampled mutants, run nothing')
     ap.add_argument('--timeout', type=int, default=int(os.environ.get('HTTPOWER_MUTATE_TIMEOUT', '60')))
+    ap.add_argument('--dir', default='build/mutate', help='the scratch directory (copy, build, log)')
     ap.add_argument('--no-fail', action='store_true', help='exit 0 even when survivors remain')
     args = ap.parse_args()
 
-    space = [m for m in enumerate_space() if args.only in m.path]
+    space = [m for m in enumerate_space() if args.only in f'{m.ident()} {m.desc}']
     seed = args.seed if args.seed is not None else random.SystemRandom().randrange(1, 2**31)
     if args.all:
         sample = space
@@ -403,9 +405,10 @@ def main():
             print(f'{m.ident():45} {m.kind:5} {m.desc:28} | {m.text.strip()}')
         return 0
 
-    os.makedirs(os.path.join(ROOT, 'build', 'mutate'), exist_ok=True)
-    log = open(os.path.join(ROOT, 'build', 'mutate', 'mutate.log'), 'w')
-    runner = Runner(args.timeout, log)
+    base = os.path.join(ROOT, args.dir)
+    os.makedirs(base, exist_ok=True)
+    log = open(os.path.join(base, 'mutate.log'), 'w')
+    runner = Runner(base, args.timeout, log)
     runner.prepare()
     equivalent = load_equivalent()
     os.environ.setdefault('HTTPOWER_TEST_SCALE', '0.3')

@@ -178,6 +178,13 @@ TEST(MimeTypes, EmptyAndOverlongExtensionsAreNeverKeys) {
   EXPECT_FALSE(m.add("ok", ""));
   EXPECT_EQ(m.find("a." + ext33), "");
   EXPECT_EQ(m.find("a."), "");
+  // The extension alphabet, at each edge of its ranges: letters, digits, "-", "_", "+".
+  for (const char* ok : {"a", "z", "A", "Z", "0", "9", "-", "_", "+"}) {
+    EXPECT_TRUE(m.add(ok, "application/x-edge")) << ok;
+  }
+  for (const char* bad : {"`", "{", "@", "[", "/", ":", ".x", " ", "\x80"}) {
+    EXPECT_FALSE(m.add(std::string("e") + bad, "application/x-edge")) << bad;
+  }
 }
 
 TEST(MimeTypes, OverrideSyntax) {
