@@ -1,10 +1,11 @@
 #!/usr/bin/env python3
-"""ci/coverage-gaps.py GCOVR_JSON DIR: lists every line of DIR with a branch the suite never
+"""ci/coverage-gaps.py GCOVR_JSON DIR [DOC]: lists every line of DIR with a branch the suite never
 took, as `path:line  taken/total  source`, from gcovr's --json output (the same filters as
-ci/coverage.sh). docs/coverage.md gives each listed line its reason; ci/coverage.sh prints
-the lines that are missing there, so a new gap is seen."""
+ci/coverage.sh). docs/coverage.md gives each listed line its reason; with DOC, the gaps whose
+file and source text no row of DOC holds are printed after the list as `NOT IN DOC: ...`."""
 import json
 import os
+import re
 import sys
 
 
@@ -27,10 +28,26 @@ def gaps(report, prefix):
     return sorted(out)
 
 
+def cell(text):  # the source column of a docs/coverage.md row
+    text = text.replace('|', '\\|')
+    return text[:87] + '...' if len(text) > 90 else text
+
+
 def main():
     report, prefix = sys.argv[1], sys.argv[2]
-    for path, n, taken, total, text in gaps(report, prefix):
+    listed = set()
+    if len(sys.argv) > 3:
+        for row in open(sys.argv[3]):
+            m = re.match(r'\| \w \| `([^`:]+):\d+` \| [\d/]+ \| `(.*)` \|$', row.rstrip('\n'))
+            if m:
+                listed.add((m.group(1), m.group(2)))
+    found = gaps(report, prefix)
+    for path, n, taken, total, text in found:
         print(f'{path}:{n}  {taken}/{total}  {text}')
+    if len(sys.argv) > 3:
+        for path, n, taken, total, text in found:
+            if (path, cell(text)) not in listed:
+                print(f'NOT IN DOC: {path}:{n}  {taken}/{total}  {text}')
 
 
 if __name__ == '__main__':
