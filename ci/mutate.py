@@ -381,7 +381,7 @@ class Runner:
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     ap.add_argument('--seed', type=int, default=int(os.environ.get('HTTPOWER_MUTATE_SEED', '0')) or None)
-    ap.add_argument('--count', type=int, default=int(os.environ.get('HTTPOWER_MUTATE_COUNT', '20')))
+    ap.add_argument('--count', type=int, default=int(os.environ.get('HTTPOWER_MUTATE_COUNT', '15')))
     ap.add_argument('--all', action='store_true', help='every mutant of the space (in order)')
     ap.add_argument('--only', default='', help="only mutants whose 'path:line:col mutation' contains this")
     ap.add_argument('--list', action='store_true', help='print the sampled mutants, run nothing')
