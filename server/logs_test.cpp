@@ -208,6 +208,24 @@ TEST(LogSinkSocket, L1_APartialWriteIsFinishedOnceBeforeTheNextLine) {
   EXPECT_TRUE(got == sent) << "lines duplicated, lost or out of order";
 }
 
+// L2. A full pipe whose reader has gone is never writable again: wait_writable says so at
+// once (poll reports an error without POLLOUT) instead of claiming room.
+TEST(LogSinkPipe, L2_AFullPipeWithoutAReaderIsNotWritable) {
+  int p[2];
+  ASSERT_EQ(::pipe2(p, O_CLOEXEC), 0);
+  UniqueFd read_end(p[0]), write_end(p[1]);
+  LogSink sink("-", write_end.get(), "test log");
+  ASSERT_EQ(sink.kind(), LogSink::Kind::kStream);
+  const std::string line(4000, 'x');
+  int accepted = 0;
+  while (accepted < 100 && sink.write(line) == LogSink::Write::kOk) ++accepted;
+  ASSERT_LT(accepted, 100) << "the pipe never filled";
+  read_end.reset();
+  const auto t0 = std::chrono::steady_clock::now();
+  EXPECT_FALSE(sink.wait_writable(t0 + 5s));
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 4s) << "waited for the deadline";
+}
+
 // "stopped; access log: N lines dropped in all" on the error log, or 0 when absent.
 std::uint64_t dropped_in_all(const std::string& err) {
   const std::string key = "access log: ";
