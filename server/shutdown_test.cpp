@@ -356,6 +356,25 @@ TEST(Shutdown, S2_SecondSigintStopsAtOnceWithStatus130) {
   EXPECT_NE(err.find("exit status 130 (forced)\n"), std::string::npos) << err;
 }
 
+// A Server started but never run stops at once when it is destroyed (both stop requests: no
+// drain), so a download a client stalls cannot hold the destructor for the drain timeout.
+TEST(Shutdown, S2_DestroyingAStartedServerThatNeverRanStopsAtOnce) {
+  TempDir root;
+  ASSERT_TRUE(root.write_sparse("huge.bin", 256 << 20));
+  Config c = test_config(root.path());
+  c.bind = "127.0.0.1";
+  c.port = 0;
+  c.drain_timeout = 30s;
+  c.send_timeout = 120s;
+  auto server = std::make_unique<Server>(std::move(c));
+  server->start();
+  Client stalled("127.0.0.1", server->port(), 60s);  // in the backlog: run() never accepts
+  ASSERT_TRUE(stalled.send_all(get_request("/huge.bin")));
+  const auto t0 = std::chrono::steady_clock::now();
+  server.reset();
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 10s) << "the destructor drained";
+}
+
 // The drain deadline ends the drain; the person at the terminal reads what happened, and the
 // access log shows the download as cut short (the bytes sent, not the announced length).
 TEST(Shutdown, SigtermDuringSlowDrainEndsAtTheDrainDeadline) {
