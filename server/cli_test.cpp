@@ -64,6 +64,20 @@ TEST(CliParse, TimeoutsRangeUpToADayInclusive) {
   }
 }
 
+// --queue defaults to 64 per worker (README "Options"); a value given is kept.
+TEST(CliParse, QueueDefaultsToSixtyFourPerWorker) {
+  Config c;
+  c.threads = 3;
+  c.queue_capacity = 0;
+  c.finalize();
+  EXPECT_EQ(c.queue_capacity, 192u);
+  Config given;
+  given.threads = 3;
+  given.queue_capacity = 5;
+  given.finalize();
+  EXPECT_EQ(given.queue_capacity, 5u);
+}
+
 TEST(CliParse, RepeatedMimeAccumulates) {
   const CliResult r = parse({"--mime", "vtt=text/vtt", "--mime=glb=model/gltf-binary"});
   ASSERT_EQ(r.action, CliAction::kRun) << r.error;
