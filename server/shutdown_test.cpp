@@ -375,6 +375,27 @@ TEST(Shutdown, S2_DestroyingAStartedServerThatNeverRanStopsAtOnce) {
   EXPECT_LT(std::chrono::steady_clock::now() - t0, 10s) << "the destructor drained";
 }
 
+// The drain closes idle keep-alive connections at once, and with them their idle deadlines:
+// a deadline left behind would come due during the drain for a connection that is gone.
+// Idle timeout 1 s, a drain of up to 3 s held open by a stalled download: exit 0 at the
+// drain deadline.
+TEST(Shutdown, S2_IdleConnectionClosedByTheDrainLeavesNoDeadlineBehind) {
+  TempDir root;
+  ASSERT_TRUE(root.write_sparse("huge.bin", 256 << 20));
+  ChildServer c(args(root.path(), {"--drain-timeout", "3", "--idle-timeout", "1",
+                                   "--send-timeout", "120"}));
+  auto port = c.wait_ready();
+  ASSERT_TRUE(port);
+  Client stalled;
+  ASSERT_NO_FATAL_FAILURE(start_stalled_download(*port, stalled));
+  Client idle("127.0.0.1", *port);
+  ASSERT_TRUE(idle.send_all(get_request("/")));
+  ASSERT_TRUE(idle.read_response());
+  c.signal(SIGTERM);
+  EXPECT_TRUE(idle.read_to_eof()) << "the drain closes an idle keep-alive connection";
+  EXPECT_EQ(c.wait_exit(8s), 0) << "the drain deadline ends the drain";
+}
+
 // The drain deadline ends the drain; the person at the terminal reads what happened, and the
 // access log shows the download as cut short (the bytes sent, not the announced length).
 TEST(Shutdown, SigtermDuringSlowDrainEndsAtTheDrainDeadline) {
