@@ -10,8 +10,9 @@ core/include/httpower/bounded_queue.hpp or server/*.cpp (tests excluded):
   neg    an if/while condition is negated, or a unary ! is dropped
   drop   a one-line statement is removed: a call (notify, close, ...), a return, break, continue
   int    an integer literal goes up or down by one
-Comments, string and character literals (so log and error text), preprocessor lines and
-static_asserts are never touched. The space of mutants is listed in a fixed order, so a seed
+Comments, string and character literals (so log and error text), preprocessor lines,
+static_asserts, template headers, initialised array bounds and assertion macros are never
+touched. The space of mutants is listed in a fixed order, so a seed
 picks the same sample every time (--list prints the space).
 
 Each mutant is applied in a scratch copy of the tree (build/mutate/src, the approach of
@@ -28,7 +29,10 @@ A survivor fails the run unless it is listed in ci/mutate-equivalent.txt (mutant
 equivalent to the original, with the reason; matched by file, mutation and line text, so
 line numbers may move).
 
-Usage: ci/mutate.py [--seed N] [--count N | --all] [--only SUBSTR] [--list] [--no-fail]
+SIGTERM stops a run and reports the mutants done so far; the sample runs in its sampled
+order, so they are still a uniform sample.
+
+Usage: ci/mutate.py [--seed N] [--count N | --all] [--only SUBSTR] [--list] [--dir D] [--no-fail]
   (one mutant again: ci/mutate.py --all --only 'core/src/mime.cpp:76:53 `<=`')
   env: HTTPOWER_MUTATE_SEED, HTTPOWER_MUTATE_COUNT, HTTPOWER_MUTATE_TIMEOUT (s per check)
 """
