@@ -855,10 +855,25 @@ TEST_F(Serve, GracefulStopInProcessReturnsZeroAndClosesEverything) {
   Client idle = s.client();
   ASSERT_TRUE(idle.send_all(get_request("/notes.txt")));
   ASSERT_TRUE(idle.read_response());
+  const std::uint16_t port = s.port();
   EXPECT_EQ(s.stop(), 0);
   EXPECT_TRUE(idle.read_to_eof()) << "idle keep-alive connection closed on stop";
   EXPECT_EQ(s.server().open_connections(), 0u);
   EXPECT_EQ(s.server().stats().accepted, s.server().stats().closed);
+  // S2: the listener is closed when run() returns, not when the Server is destroyed: a
+  // connect is refused at once (a listener left open drops the SYN; it would time out).
+  testsupport::ConnectOptions o;
+  o.nonblocking = true;
+  int err = 0;
+  const int fd = testsupport::tcp_connect("127.0.0.1", port, o, &err);
+  if (fd >= 0) {
+    pollfd p{fd, POLLOUT, 0};
+    EXPECT_EQ(::poll(&p, 1, 5000), 1) << "no answer to the SYN: the listener outlived run()";
+    socklen_t len = sizeof err;
+    EXPECT_EQ(::getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len), 0);
+    ::close(fd);
+  }
+  EXPECT_EQ(err, ECONNREFUSED);
 }
 
 
