@@ -87,6 +87,15 @@ bool wait_until_all_sleep(const std::vector<std::atomic<pid_t>>& tids, const std
 
 // ---------------------------------------------------------------- Q1: 0 <= size <= capacity
 
+// Each status has its own name (test failures and diagnostics print them).
+TEST(BoundedQueue, StatusNamesAreDistinct) {
+  EXPECT_STREQ(to_string(QueueStatus::kOk), "ok");
+  EXPECT_STREQ(to_string(QueueStatus::kFull), "full");
+  EXPECT_STREQ(to_string(QueueStatus::kEmpty), "empty");
+  EXPECT_STREQ(to_string(QueueStatus::kClosed), "closed");
+  EXPECT_STREQ(to_string(QueueStatus::kTimeout), "timeout");
+}
+
 TEST(BoundedQueue, Q1_CapacityZeroThrows) {
   EXPECT_THROW(BoundedQueue<int>(0), std::invalid_argument);
 }

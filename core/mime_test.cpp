@@ -162,6 +162,31 @@ TEST(MimeTypes, SystemFileParsesWhenPresent) {
   EXPECT_NE(m.find("index.html").find("text/html"), std::string_view::npos);
 }
 
+// Extensions are looked up only up to 32 bytes: a longer or empty one is never a key, so a
+// path with one gets the fallback, and add() refuses it.
+TEST(MimeTypes, EmptyAndOverlongExtensionsAreNeverKeys) {
+  const std::string ext32(32, 'e'), ext33(33, 'e');
+  EXPECT_EQ(mime_type_for_extension(""), kDefaultMimeType);
+  EXPECT_EQ(mime_type_for_extension(ext33), kDefaultMimeType);
+  MimeTypes m;
+  EXPECT_TRUE(m.add(ext32, "application/x-long"));
+  EXPECT_EQ(m.find("a." + ext32), "application/x-long");
+  EXPECT_EQ(mime_type_for_extension(ext32), kDefaultMimeType);  // the built-in table only
+  EXPECT_FALSE(m.add(ext33, "application/x-long"));
+  EXPECT_FALSE(m.add("", "application/x-long"));
+  EXPECT_FALSE(m.add(".", "application/x-long"));
+  EXPECT_FALSE(m.add("ok", ""));
+  EXPECT_EQ(m.find("a." + ext33), "");
+  EXPECT_EQ(m.find("a."), "");
+  // The extension alphabet, at each edge of its ranges: letters, digits, "-", "_", "+".
+  for (const char* ok : {"a", "z", "A", "Z", "0", "9", "-", "_", "+"}) {
+    EXPECT_TRUE(m.add(ok, "application/x-edge")) << ok;
+  }
+  for (const char* bad : {"`", "{", "@", "[", "/", ":", ".x", " ", "\x80"}) {
+    EXPECT_FALSE(m.add(std::string("e") + bad, "application/x-edge")) << bad;
+  }
+}
+
 TEST(MimeTypes, OverrideSyntax) {
   std::string ext, type;
   EXPECT_TRUE(parse_mime_override("vtt=text/vtt", ext, type));

@@ -788,6 +788,41 @@ TEST(RequestParserApi, P1_ShorterBufferThanBeforeIsAnErrorNotUb) {
   EXPECT_EQ(r.error_status, 400);
 }
 
+// A complete result is sticky and re-filled from the caller's buffer; a buffer shorter than
+// the head it held is refused, never read past.
+TEST(RequestParserApi, P1_CompleteHeadFromAShorterBufferIsAnError) {
+  RequestParser parser;
+  std::vector<HeaderField> fields(8);
+  RequestHead head;
+  const std::string in = "GET /a HTTP/1.1\r\n" + kH + "\r\n";
+  ASSERT_EQ(parser.parse(in, fields, head).status, ParseStatus::kComplete);
+  const std::string moved = in + "next";  // the same head, in a longer buffer
+  EXPECT_EQ(parser.parse(moved, fields, head).status, ParseStatus::kComplete);
+  EXPECT_EQ(head.path.data(), moved.data() + 4);
+  const ParseResult r = parser.parse(std::string_view(in).substr(0, in.size() - 1), fields, head);
+  EXPECT_EQ(r.status, ParseStatus::kError);
+  EXPECT_EQ(r.error_status, 400);
+}
+
+// Limits outside [kMinLimit, kMaxHeadBytes] are clamped, and max_headers to kMaxHeaderFields.
+TEST(RequestParserLimits, P6_LimitsAreClampedToTheirRange) {
+  ParserLimits tiny;
+  tiny.max_request_line = 1;
+  const std::string at = "GET /" + std::string(RequestParser::kMinLimit - 14, 'a') + " HTTP/1.1\r\n" + kH + "\r\n";
+  const std::string over = "GET /" + std::string(RequestParser::kMinLimit - 13, 'a') + " HTTP/1.1\r\n" + kH + "\r\n";
+  EXPECT_EQ(parse_once(at, tiny).kv.at("expect"), "complete");
+  EXPECT_EQ(parse_once(over, tiny).kv.at("expect"), "414");
+  ParserLimits huge;
+  huge.max_request_line = huge.max_header_bytes = std::size_t{1} << 40;
+  huge.max_headers = 1000;
+  std::string fields = "GET / HTTP/1.1\r\n" + kH;
+  for (std::size_t k = 1; k < RequestParser::kMaxHeaderFields; ++k) fields += "X-" + std::to_string(k) + ": v\r\n";
+  EXPECT_EQ(parse_once(fields + "\r\n", huge, 200).kv.at("expect"), "complete");
+  EXPECT_EQ(parse_once(fields + "X-last: v\r\n\r\n", huge, 200).summary, "431 too many header fields");
+  const std::string long_line = "GET /" + std::string(RequestParser::kMaxHeadBytes, 'a') + " HTTP/1.1\r\n";
+  EXPECT_EQ(parse_once(long_line, huge).kv.at("expect"), "414");
+}
+
 TEST(RequestParserApi, P3_HeadFieldsFromAPreviousRequestDoNotLeak) {
   RequestParser parser;
   std::vector<HeaderField> fields(8);

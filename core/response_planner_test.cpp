@@ -547,6 +547,15 @@ TEST(ResponsePlanner, ClearKeepsCapacitySoReuseDoesNotAllocate) {
   EXPECT_TRUE(p.plan.body().empty());
 }
 
+// heap_bytes counts each string's terminating NUL with its capacity: a fresh plan holds
+// exactly its reserve, and release() frees it all (M1 sums these per idle connection).
+TEST(ResponsePlanner, HeapBytesOfAFreshPlanAreItsReserve) {
+  ResponsePlan plan;
+  EXPECT_EQ(plan.heap_bytes(), ResponsePlan::reserved_bytes());
+  plan.release();
+  EXPECT_EQ(plan.heap_bytes(), 0u);
+}
+
 TEST(ResponsePlanner, NeedsFileOnlyForGetAndHeadWithGoodTarget) {
   std::string buf;
   const ResolvedTarget ok = resolve_target("/a", buf);

@@ -78,6 +78,31 @@ TEST(CliParse, BundledShortFlags) {
   EXPECT_EQ(parse({"-qh"}).action, CliAction::kHelp);
 }
 
+// Timeouts are seconds in (0, 86400], fractions rounded up to the millisecond.
+TEST(CliParse, TimeoutsRangeUpToADayInclusive) {
+  const CliResult day = parse({"--idle-timeout", "86400"});
+  ASSERT_EQ(day.action, CliAction::kRun) << day.error;
+  EXPECT_EQ(day.config.idle_timeout, std::chrono::milliseconds(86'400'000));
+  EXPECT_EQ(parse({"--header-timeout=0.0005"}).config.header_timeout, std::chrono::milliseconds(1));
+  for (const char* bad : {"86400.5", "86401", "0", "inf", "nan", "1e9", "5s"}) {
+    EXPECT_EQ(parse({"--idle-timeout", bad}).action, CliAction::kUsageError) << bad;
+  }
+}
+
+// --queue defaults to 64 per worker (README "Options"); a value given is kept.
+TEST(CliParse, QueueDefaultsToSixtyFourPerWorker) {
+  Config c;
+  c.threads = 3;
+  c.queue_capacity = 0;
+  c.finalize();
+  EXPECT_EQ(c.queue_capacity, 192u);
+  Config given;
+  given.threads = 3;
+  given.queue_capacity = 5;
+  given.finalize();
+  EXPECT_EQ(given.queue_capacity, 5u);
+}
+
 TEST(CliParse, RepeatedMimeAccumulates) {
   const CliResult r = parse({"--mime", "vtt=text/vtt", "--mime=glb=model/gltf-binary"});
   ASSERT_EQ(r.action, CliAction::kRun) << r.error;

@@ -134,6 +134,98 @@ TEST(ClfParser, AcceptsCombinedLinesAndRejectsSplicedOnes) {
   EXPECT_FALSE(parse_clf("127.0.0.1 - - [26/Nov/2026:13:06:20 +0000] \"GET /\"a HTTP/1.1\" 200 6 \"-\" \"-\""));
 }
 
+// L1. A byte counts against its field's cap at its escaped size (a quote or backslash 2, a
+// control byte 4, a printable byte 1): a long field of one kind keeps exactly as many whole
+// escapes as fit the cap, then the marker.
+TEST(AccessLog, L1_EscapesCountAtTheirEscapedSizeAgainstTheFieldCap) {
+  const std::pair<char, std::string_view> kinds[] = {
+      {'"', "\\\""}, {'\\', "\\\\"}, {'\x01', "\\x01"}, {'a', "a"}};
+  for (const auto& [c, escaped] : kinds) {
+    const std::string agent(2 * LogBuffer::kMaxUserAgent, c);
+    LogRecord r;
+    r.peer = "127.0.0.1";
+    r.method = "GET";
+    r.target = "/";
+    r.status = 200;
+    r.user_agent = agent;
+    LogBuffer b(nullptr);
+    PendingLine p;
+    b.format_pending(r, 0, p);
+    std::string want;
+    for (std::size_t i = 0; i < LogBuffer::kMaxUserAgent / escaped.size(); ++i) want += escaped;
+    want += LogBuffer::kTruncated;
+    const std::string tail = "\"" + want + "\"\n";
+    ASSERT_GE(p.text.size(), tail.size());
+    EXPECT_EQ(p.text.substr(p.text.size() - tail.size()), tail) << "byte " << int(c);
+    EXPECT_EQ(p.text.substr(p.text.size() - tail.size() - 4, 4), "\"-\" ") << "byte " << int(c);
+  }
+}
+
+// L1. A socket takes part of a write: the sink keeps the rest and sends it before anything
+// else, once. A reader that reads a little at a time receives exactly the lines the sink
+// accepted, in order, each once.
+TEST(LogSinkSocket, L1_APartialWriteIsFinishedOnceBeforeTheNextLine) {
+  int sv[2];
+  ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+  UniqueFd writer(sv[0]), reader(sv[1]);
+  const int small = 4096;
+  ASSERT_EQ(::setsockopt(writer.get(), SOL_SOCKET, SO_SNDBUF, &small, sizeof small), 0);
+  LogSink sink("-", writer.get(), "test log");
+  ASSERT_EQ(sink.kind(), LogSink::Kind::kSocket);
+  std::string sent, got;
+  char buf[1000];
+  auto read_some = [&] {
+    const ssize_t n = ::recv(reader.get(), buf, sizeof buf, MSG_DONTWAIT);
+    if (n > 0) got.append(buf, static_cast<std::size_t>(n));
+    return n > 0;
+  };
+  // Chunks of 4095 bytes (five lines, as LogBuffer::flush sends them): a Unix socket takes
+  // such a write in two buffers, and with the first in and no room for the second, in part.
+  int blocked_rounds = 0;
+  for (int i = 0; i < 200; ++i) {
+    std::string chunk;
+    for (int k = 0; k < 5; ++k) {
+      chunk += std::to_string(10000 + 5 * i + k) + std::string(813, static_cast<char>('a' + k)) + "\n";
+    }
+    for (int tries = 0; tries < 1000; ++tries) {
+      const LogSink::Write w = sink.write(chunk);
+      ASSERT_NE(w, LogSink::Write::kFailed) << std::strerror(errno);
+      if (w == LogSink::Write::kOk) {
+        sent += chunk;
+        break;
+      }
+      ++blocked_rounds;
+      read_some();
+    }
+    if (i % 3 == 0) read_some();
+  }
+  for (int i = 0; i < 2000 && got.size() < sent.size(); ++i) {  // at most about 20 s
+    (void)sink.write("");  // sends what is left of a part first
+    if (!read_some()) (void)sink.wait_writable(std::chrono::steady_clock::now() + 10ms);
+  }
+  EXPECT_GT(blocked_rounds, 0) << "the socket never filled: nothing was tested";
+  EXPECT_EQ(got.size(), sent.size());
+  EXPECT_TRUE(got == sent) << "lines duplicated, lost or out of order";
+}
+
+// L2. A full pipe whose reader has gone is never writable again: wait_writable says so at
+// once (poll reports an error without POLLOUT) instead of claiming room.
+TEST(LogSinkPipe, L2_AFullPipeWithoutAReaderIsNotWritable) {
+  int p[2];
+  ASSERT_EQ(::pipe2(p, O_CLOEXEC), 0);
+  UniqueFd read_end(p[0]), write_end(p[1]);
+  LogSink sink("-", write_end.get(), "test log");
+  ASSERT_EQ(sink.kind(), LogSink::Kind::kStream);
+  const std::string line(4000, 'x');
+  int accepted = 0;
+  while (accepted < 100 && sink.write(line) == LogSink::Write::kOk) ++accepted;
+  ASSERT_LT(accepted, 100) << "the pipe never filled";
+  read_end.reset();
+  const auto t0 = std::chrono::steady_clock::now();
+  EXPECT_FALSE(sink.wait_writable(t0 + 5s));
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 4s) << "waited for the deadline";
+}
+
 // "stopped; access log: N lines dropped in all" on the error log, or 0 when absent.
 std::uint64_t dropped_in_all(const std::string& err) {
   const std::string key = "access log: ";

@@ -379,6 +379,29 @@ TEST_F(Serve, SmugglingNoSecondResponseEverAppears) {
   EXPECT_EQ(r2->body, "plain text\n");
 }
 
+// --max-discard-body is inclusive: a Content-Length body of exactly the limit is discarded
+// and the connection kept; one byte more and the response closes the connection.
+TEST_F(Serve, DiscardLimitKeepsABodyOfExactlyTheLimit) {
+  Config c = test_config(root_->path());
+  c.max_discard_body = 5;
+  auto& s = start(std::move(c));
+  const std::string next = "GET /notes.txt HTTP/1.1\r\nHost: x\r\n\r\n";
+  Client at = s.client();
+  ASSERT_TRUE(at.send_all("GET /empty.txt HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello" + next));
+  auto r1 = at.read_response();
+  auto r2 = at.read_response();
+  ASSERT_TRUE(r1 && r2) << "a body of exactly the limit is discarded, the connection kept";
+  EXPECT_EQ(r1->field("connection"), "");
+  EXPECT_EQ(r2->body, "plain text\n");
+  Client over = s.client();
+  ASSERT_TRUE(over.send_all("GET /empty.txt HTTP/1.1\r\nHost: x\r\nContent-Length: 6\r\n\r\nhello!" + next));
+  auto r3 = over.read_response();
+  ASSERT_TRUE(r3);
+  EXPECT_EQ(r3->field("connection"), "close");
+  EXPECT_TRUE(over.read_to_eof() || over.last_errno() == ECONNRESET);
+  EXPECT_EQ(over.buffered().find("plain text"), std::string::npos);
+}
+
 TEST_F(Serve, T1_TraversalEncodedAndThroughSymlinksIsRefused) {
   const std::string outside = root_->path() + "-outside";
   std::filesystem::create_directories(outside);
@@ -832,10 +855,25 @@ TEST_F(Serve, GracefulStopInProcessReturnsZeroAndClosesEverything) {
   Client idle = s.client();
   ASSERT_TRUE(idle.send_all(get_request("/notes.txt")));
   ASSERT_TRUE(idle.read_response());
+  const std::uint16_t port = s.port();
   EXPECT_EQ(s.stop(), 0);
   EXPECT_TRUE(idle.read_to_eof()) << "idle keep-alive connection closed on stop";
   EXPECT_EQ(s.server().open_connections(), 0u);
   EXPECT_EQ(s.server().stats().accepted, s.server().stats().closed);
+  // S2: the listener is closed when run() returns, not when the Server is destroyed: a
+  // connect is refused at once (a listener left open drops the SYN; it would time out).
+  testsupport::ConnectOptions o;
+  o.nonblocking = true;
+  int err = 0;
+  const int fd = testsupport::tcp_connect("127.0.0.1", port, o, &err);
+  if (fd >= 0) {
+    pollfd p{fd, POLLOUT, 0};
+    EXPECT_EQ(::poll(&p, 1, 5000), 1) << "no answer to the SYN: the listener outlived run()";
+    socklen_t len = sizeof err;
+    EXPECT_EQ(::getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len), 0);
+    ::close(fd);
+  }
+  EXPECT_EQ(err, ECONNREFUSED);
 }
 
 

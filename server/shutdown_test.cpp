@@ -108,6 +108,23 @@ TEST(Cli, WildcardBindPrintsReachableUrls) {
   EXPECT_EQ(c.wait_exit(), 0);
 }
 
+// "-b ::" prints no link-local URL (fe80::/10 needs a zone index that a URL cannot carry
+// usably, so a person could not open it): the printed ones are loopback and global.
+TEST(Cli, WildcardIpv6UrlsLeaveOutLinkLocalAddresses) {
+  Listener wildcard;
+  try {
+    wildcard = open_listener("::", 0, 1);
+  } catch (const StartupError& e) {
+    GTEST_SKIP() << "no IPv6: " << e.what();
+  }
+  const std::vector<std::string> urls = listener_urls(wildcard);
+  ASSERT_FALSE(urls.empty());
+  for (const std::string& u : urls) {
+    EXPECT_EQ(u.find("[fe80"), std::string::npos) << u;
+    EXPECT_EQ(u.find("[::]"), std::string::npos) << u;
+  }
+}
+
 // A ROOT that can be read but not searched fails at start-up with one line and exit 1, not
 // with a 403 per request. Root reads every directory, so as root the server runs as nobody
 // (setpriv, util-linux).
@@ -337,6 +354,46 @@ TEST(Shutdown, S2_SecondSigintStopsAtOnceWithStatus130) {
   EXPECT_NE(err.find("stopping: no new connections"), std::string::npos) << err;
   EXPECT_NE(err.find("second stop signal: stopping now"), std::string::npos) << err;
   EXPECT_NE(err.find("exit status 130 (forced)\n"), std::string::npos) << err;
+}
+
+// A Server started but never run stops at once when it is destroyed (both stop requests: no
+// drain), so a download a client stalls cannot hold the destructor for the drain timeout.
+TEST(Shutdown, S2_DestroyingAStartedServerThatNeverRanStopsAtOnce) {
+  TempDir root;
+  ASSERT_TRUE(root.write_sparse("huge.bin", 256 << 20));
+  Config c = test_config(root.path());
+  c.bind = "127.0.0.1";
+  c.port = 0;
+  c.drain_timeout = 30s;
+  c.send_timeout = 120s;
+  auto server = std::make_unique<Server>(std::move(c));
+  server->start();
+  Client stalled("127.0.0.1", server->port(), 60s);  // in the backlog: run() never accepts
+  ASSERT_TRUE(stalled.send_all(get_request("/huge.bin")));
+  const auto t0 = std::chrono::steady_clock::now();
+  server.reset();
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 10s) << "the destructor drained";
+}
+
+// The drain closes idle keep-alive connections at once, and with them their idle deadlines:
+// a deadline left behind would come due during the drain for a connection that is gone.
+// Idle timeout 1 s, a drain of up to 3 s held open by a stalled download: exit 0 at the
+// drain deadline.
+TEST(Shutdown, S2_IdleConnectionClosedByTheDrainLeavesNoDeadlineBehind) {
+  TempDir root;
+  ASSERT_TRUE(root.write_sparse("huge.bin", 256 << 20));
+  ChildServer c(args(root.path(), {"--drain-timeout", "3", "--idle-timeout", "1",
+                                   "--send-timeout", "120"}));
+  auto port = c.wait_ready();
+  ASSERT_TRUE(port);
+  Client stalled;
+  ASSERT_NO_FATAL_FAILURE(start_stalled_download(*port, stalled));
+  Client idle("127.0.0.1", *port);
+  ASSERT_TRUE(idle.send_all(get_request("/")));
+  ASSERT_TRUE(idle.read_response());
+  c.signal(SIGTERM);
+  EXPECT_TRUE(idle.read_to_eof()) << "the drain closes an idle keep-alive connection";
+  EXPECT_EQ(c.wait_exit(8s), 0) << "the drain deadline ends the drain";
 }
 
 // The drain deadline ends the drain; the person at the terminal reads what happened, and the
