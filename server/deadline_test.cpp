@@ -398,5 +398,25 @@ TEST_F(ServerOnTestClock, SendProgressRestartsTheSendTimeout) {
   EXPECT_EQ(slow.last_errno(), ECONNRESET);
 }
 
+// A request body the server discards has the header timeout from the end of its head; body
+// bytes trickling in do not extend it (at the deadline: a reset, the body is unread).
+TEST_F(ServerOnTestClock, DiscardedBodyBytesDoNotExtendItsDeadline) {
+  Client k = harness_->client(20s);
+  Parked p = wait_parked_other_than({});
+  TestTime::set(T0 + 1s);
+  ASSERT_TRUE(k.send_all("POST /small.txt HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\n12"));
+  auto r = k.read_response();
+  ASSERT_TRUE(r && r->status == 405) << (r ? r->head : "no response");
+  p = wait_parked_other_than(p);
+  EXPECT_EQ(p, Parked({{T0 + 11s, ParkReason::kRead}})) << "the body's deadline: head + 10 s";
+  TestTime::set(T0 + 6s);
+  ASSERT_TRUE(k.send_all("345"));
+  // Whether or not the worker has read "345" yet, the deadline is still T0 + 11 s.
+  move_clock_to(T0 + 11s);
+  k.set_deadline(5s);
+  EXPECT_FALSE(k.read_to_eof());
+  EXPECT_EQ(k.last_errno(), ECONNRESET) << "body bytes extended the body's deadline";
+}
+
 }  // namespace
 }  // namespace httpower::test
