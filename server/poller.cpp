@@ -175,7 +175,7 @@ void Poller::on_ready(Connection* raw) {
     MutexLock lock(mu_);
     c = take_locked(raw);
   }
-  if (!c) return;  // closed by a drain or timeout sweep in this same batch
+  if (!c) return;  // not parked any more (closed by the drain, a timeout or stop())
   if (c->park_reason == ParkReason::kLinger) {
     linger_step(std::move(c));
     return;
