@@ -418,7 +418,8 @@ void Server::admit(UniqueFd fd, bool during_drain) {
   if (during_drain) {
     // The queue may be full and the acceptor must not block now: the poller hands the
     // connection to a worker once its request arrives (or closes it at the deadline).
-    poller_->park(std::move(c), ParkReason::kRead, read_deadline(c->times, true, limits_));
+    const Clock::time_point deadline = read_deadline(c->times, true, limits_);
+    poller_->park(std::move(c), ParkReason::kRead, deadline);
     return;
   }
   // Blocking push: a full queue holds the acceptor, and backpressure goes to the backlog.
@@ -593,7 +594,8 @@ bool Server::send_turn(Worker& w, ConnPtr& c) {
       std::swap(c->log_line, w.pending);
       w.has_pending = false;
     }
-    poller_->park(std::move(c), ParkReason::kWrite, send_deadline(now_(), limits_));
+    const Clock::time_point deadline = send_deadline(now_(), limits_);
+    poller_->park(std::move(c), ParkReason::kWrite, deadline);
     return false;  // C1: parked; c is no longer ours
   }
   log_response(w, *c);  // complete, or cut short (kError): the bytes sent say which
