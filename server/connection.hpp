@@ -18,18 +18,10 @@
 #include "access_log.hpp"
 #include "httpower/request_parser.hpp"
 #include "httpower/response_planner.hpp"
+#include "httpower/timeouts.hpp"
 #include "unique_fd.hpp"
 
 namespace httpower {
-
-using Clock = std::chrono::steady_clock;
-
-// Why a connection is parked in the poller (what it waits for, which timeout applies).
-enum class ParkReason : std::uint8_t {
-  kRead,    // waiting for request bytes: idle (none buffered) or header timeout (some)
-  kWrite,   // a response is under way and the socket buffer is full: send timeout
-  kLinger,  // lingering close after a closing response (RFC 9112 §9.6): drain, then close
-};
 
 struct Connection {
   // Room for the parser's largest head (16 KiB, 431 beyond) plus pipelined bytes after it.
@@ -46,8 +38,7 @@ struct Connection {
   std::size_t in_end = 0;
   bool maybe_readable = true;           // the last read filled the buffer / fresh readiness
   bool read_attempted = false;          // a worker has read this socket at least once
-  Clock::time_point request_start{};    // first byte of the current request (header timeout)
-  Clock::time_point last_activity{};    // idle timeout base
+  ConnectionTimes times;                // the bases of the header and idle timeouts
   std::uint64_t discard_remaining = 0;  // Content-Length body bytes still to throw away
   std::uint64_t requests = 0;           // responses planned on this connection
   RequestParser parser;                 // resumable: keeps offsets into in + in_begin
@@ -72,10 +63,12 @@ struct Connection {
   ParkReason park_reason = ParkReason::kRead;
   Clock::time_point deadline{};
   std::uint64_t linger_drained = 0;
-  std::uint64_t linger_unacked = 0;      // response bytes the client had not acknowledged ...
-  Clock::time_point linger_progress{};  // ... when last seen fewer (or the linger began)
 
   [[nodiscard]] std::size_t buffered() const noexcept { return in_end - in_begin; }
+  // Part of a request is here: bytes of it buffered, or its body still being discarded.
+  [[nodiscard]] bool partial_request() const noexcept {
+    return buffered() != 0 || discard_remaining != 0;
+  }
 
   // Bytes of the current response's body handed to the kernel so far.
   [[nodiscard]] std::uint64_t body_bytes_sent() const noexcept {

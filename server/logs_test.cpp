@@ -365,16 +365,6 @@ TEST(AccessLog, L2_APipeNobodyReadsStallsNeitherServingNorStopping) {
 // The poller with a full queue and no worker (L2): it goes on enforcing deadlines, keeps the
 // connections that found the queue full in readiness order, and stop() closes them.
 
-struct Pair {
-  UniqueFd ours, peer;
-};
-
-Pair socket_pair() {
-  int sv[2] = {-1, -1};
-  EXPECT_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv), 0);
-  return {UniqueFd(sv[0]), UniqueFd(sv[1])};
-}
-
 class ClosedSet {
  public:
   void add(Connection* c) {

@@ -62,12 +62,12 @@ std::uint64_t unacked_bytes(int fd) noexcept {
 }
 
 Poller::Poller(BoundedQueue<ConnPtr>& queue, Closer closer, ErrorLog& errors,
-               Clock::duration send_timeout, Clock::duration linger_timeout)
+               Clock::duration send_timeout, Clock::duration linger_timeout, NowFn now)
     : queue_(queue),
       close_(std::move(closer)),
       errors_(errors),
-      send_timeout_(send_timeout),
-      linger_timeout_(linger_timeout) {
+      limits_{.send = send_timeout, .linger = linger_timeout},
+      now_(now) {
   ep_.reset(epoll_create1(EPOLL_CLOEXEC));
   wake_fd_.reset(eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC));
   if (!ep_ || !wake_fd_) throw StartupError(std::string("epoll: ") + std::strerror(errno));
@@ -134,12 +134,11 @@ ConnPtr Poller::take_locked(Connection* raw) {
 // The poller never sleeps longer than kMaxSleep, so a park whose deadline lies beyond the
 // planned wake-up needs no eventfd write: with timeouts of seconds (the defaults), parks
 // never wake the poller, at the cost of two idle wake-ups a second.
-int Poller::next_timeout_ms(Clock::time_point now) {
-  Clock::time_point wake = now + kMaxSleep;
+int Poller::next_timeout_ms(Clock::time_point now, std::chrono::milliseconds max_wait) {
+  Clock::time_point wake = now + max_wait;
   if (!deadlines_.empty() && deadlines_.begin()->first < wake) wake = deadlines_.begin()->first;
   next_wake_ = wake;
-  if (wake <= now) return 0;
-  return static_cast<int>(std::chrono::ceil<std::chrono::milliseconds>(wake - now).count());
+  return wait_ms(wake, now, max_wait);
 }
 
 void Poller::begin_drain() {
@@ -163,13 +162,20 @@ std::size_t Poller::parked() const {
   return parked_.size();
 }
 
+std::vector<std::pair<Clock::time_point, ParkReason>> Poller::parked_deadlines() const {
+  MutexLock lock(mu_);
+  std::vector<std::pair<Clock::time_point, ParkReason>> out;
+  for (const auto& [deadline, raw] : deadlines_) out.emplace_back(deadline, raw->park_reason);
+  return out;
+}
+
 void Poller::on_ready(Connection* raw) {
   ConnPtr c;
   {
     MutexLock lock(mu_);
     c = take_locked(raw);
   }
-  if (!c) return;  // closed by a drain or timeout sweep in this same batch
+  if (!c) return;  // not parked any more (closed by the drain, a timeout or stop())
   if (c->park_reason == ParkReason::kLinger) {
     linger_step(std::move(c));
     return;
@@ -230,93 +236,88 @@ void Poller::linger_step(ConnPtr c) {
   close_(std::move(c));
 }
 
-// A deadline passed (the connection is no longer parked): the rules in poller.hpp.
+// A deadline passed (the connection is no longer parked): the rules in timeouts.hpp.
 void Poller::expire(ConnPtr c, Clock::time_point now) {
-  bool abort = false;
-  switch (c->park_reason) {
-    case ParkReason::kWrite:
-      abort = true;
-      break;
-    case ParkReason::kRead:
-      abort = c->buffered() > 0 || c->discard_remaining > 0;
-      break;
-    case ParkReason::kLinger: {
-      const std::uint64_t unacked = unacked_bytes(c->fd.get());
-      if (unacked == 0) break;  // the client has it all: close (our FIN is already out)
-      if (unacked < c->linger_unacked) {
-        c->linger_unacked = unacked;
-        c->linger_progress = now;
-      }
-      const Clock::time_point stalled_at = c->linger_progress + send_timeout_;
-      if (now < stalled_at) {
-        park(std::move(c), ParkReason::kLinger, std::min(stalled_at, now + linger_timeout_));
-        return;
-      }
-      abort = true;
-      break;
-    }
+  const std::uint64_t unacked =
+      c->park_reason == ParkReason::kLinger ? unacked_bytes(c->fd.get()) : 0;
+  const ExpiryVerdict v =
+      on_deadline(c->park_reason, c->partial_request(), unacked, now, limits_, c->times);
+  if (v.action == Expiry::kWait) {
+    park(std::move(c), ParkReason::kLinger, v.next);
+    return;
   }
-  if (abort) reset_on_close(c->fd.get());
+  if (v.action == Expiry::kReset) reset_on_close(c->fd.get());
   close_(std::move(c));
 }
 
 void Poller::run() {
+  while (!round(kMaxSleep)) {
+  }
+}
+
+// Readiness first, deadlines second: an event that arrives in the round its connection's
+// deadline is reached wins (timeouts.hpp). A connection handed on by on_ready is no longer
+// in deadlines_, and one that expired is closed, so a later event for it finds nothing.
+bool Poller::round(std::chrono::milliseconds max_wait) {
   std::array<epoll_event, 256> events;
+  int timeout = 0;
+  {
+    MutexLock lock(mu_);
+    timeout = next_timeout_ms(now_(), max_wait);
+  }
+  const int n = epoll_wait(ep_.get(), events.data(), static_cast<int>(events.size()), timeout);
+  if (n < 0 && errno != EINTR) errors_.report("epoll_wait", errno);
+  for (int i = 0; i < n; ++i) {
+    if (events[static_cast<std::size_t>(i)].data.ptr == nullptr) {
+      std::uint64_t v = 0;
+      (void)!::read(wake_fd_.get(), &v, sizeof v);
+      continue;
+    }
+    on_ready(static_cast<Connection*>(events[static_cast<std::size_t>(i)].data.ptr));
+  }
+  if (!held_.empty()) push_held();
   std::vector<ConnPtr> doomed;
   std::vector<ConnPtr> expired;
-  for (;;) {
-    int timeout = 0;
-    {
-      MutexLock lock(mu_);
-      timeout = next_timeout_ms(Clock::now());
-    }
-    const int n = epoll_wait(ep_.get(), events.data(), static_cast<int>(events.size()), timeout);
-    if (n < 0 && errno != EINTR) errors_.report("epoll_wait", errno);
-    for (int i = 0; i < n; ++i) {
-      if (events[static_cast<std::size_t>(i)].data.ptr == nullptr) {
-        std::uint64_t v = 0;
-        (void)!::read(wake_fd_.get(), &v, sizeof v);
-        continue;
-      }
-      on_ready(static_cast<Connection*>(events[static_cast<std::size_t>(i)].data.ptr));
-    }
-    if (!held_.empty()) push_held();
-    bool exit_now = false;
-    {
-      MutexLock lock(mu_);
-      const Clock::time_point now = Clock::now();
-      if (stopping_) {
-        for (ConnPtr& c : held_) doomed.push_back(std::move(c));
-        held_.clear();
-        held_count_.store(0);
-        for (auto& [raw, c] : parked_) doomed.push_back(std::move(c));
-        parked_.clear();
-        deadlines_.clear();
-        exit_now = true;
-      } else {
-        while (!deadlines_.empty() && deadlines_.begin()->first <= now) {
-          expired.push_back(take_locked(deadlines_.begin()->second));
-        }
-        if (draining_ && !drain_done_) {
-          drain_done_ = true;
-          for (auto it = parked_.begin(); it != parked_.end();) {
-            if (idle_keep_alive(*it->second, it->second->park_reason)) {
-              deadlines_.erase({it->second->deadline, it->first});
-              doomed.push_back(std::move(it->second));
-              it = parked_.erase(it);
-            } else {
-              ++it;
-            }
-          }
-        }
-      }
-    }
-    for (ConnPtr& c : doomed) close_(std::move(c));
-    doomed.clear();
-    for (ConnPtr& c : expired) expire(std::move(c), Clock::now());
-    expired.clear();
-    if (exit_now) return;
+  bool exit_now = false;
+  const Clock::time_point now = now_();
+  {
+    MutexLock lock(mu_);
+    exit_now = sweep(now, doomed, expired);
   }
+  for (ConnPtr& c : doomed) close_(std::move(c));
+  for (ConnPtr& c : expired) expire(std::move(c), now);
+  return exit_now;
+}
+
+// Under the lock: takes out what stop(), the deadlines reached at `now` and the drain close.
+// True after stop().
+bool Poller::sweep(Clock::time_point now, std::vector<ConnPtr>& doomed,
+                   std::vector<ConnPtr>& expired) {
+  if (stopping_) {
+    for (ConnPtr& c : held_) doomed.push_back(std::move(c));
+    held_.clear();
+    held_count_.store(0);
+    for (auto& [raw, c] : parked_) doomed.push_back(std::move(c));
+    parked_.clear();
+    deadlines_.clear();
+    return true;
+  }
+  while (!deadlines_.empty() && deadline_reached(deadlines_.begin()->first, now)) {
+    expired.push_back(take_locked(deadlines_.begin()->second));
+  }
+  if (draining_ && !drain_done_) {
+    drain_done_ = true;
+    for (auto it = parked_.begin(); it != parked_.end();) {
+      if (idle_keep_alive(*it->second, it->second->park_reason)) {
+        deadlines_.erase({it->second->deadline, it->first});
+        doomed.push_back(std::move(it->second));
+        it = parked_.erase(it);
+      } else {
+        ++it;
+      }
+    }
+  }
+  return false;
 }
 
 }  // namespace httpower

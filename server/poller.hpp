@@ -34,7 +34,11 @@
 // header timeout with part of a request received, a lingering close whose client stopped
 // taking the response. An idle timeout, or a header timeout with nothing received, closes
 // with a FIN. A lingering close whose client still takes the response is not cut: its
-// deadline moves on while the client acknowledges bytes at least every send timeout.
+// deadline moves on while the client acknowledges bytes at least every send timeout. The
+// rules, the instant a deadline counts as reached, and which of an event and a deadline in
+// the same round wins, are httpower/timeouts.hpp's. The poller reads "now" through a NowFn
+// (Clock::now in production), and run() is a loop of round(), so tests drive rounds one by
+// one with a clock of their own (server/deadline_test.cpp).
 
 #include <sys/epoll.h>
 
@@ -63,7 +67,7 @@ class Poller {
   using Closer = std::function<void(ConnPtr)>;
 
   Poller(BoundedQueue<ConnPtr>& queue, Closer closer, ErrorLog& errors,
-         Clock::duration send_timeout, Clock::duration linger_timeout);
+         Clock::duration send_timeout, Clock::duration linger_timeout, NowFn now = &Clock::now);
   Poller(const Poller&) = delete;
   Poller& operator=(const Poller&) = delete;
   ~Poller();
@@ -72,6 +76,10 @@ class Poller {
   void park(ConnPtr c, ParkReason why, Clock::time_point deadline) EXCLUDES(mu_);
 
   void run() EXCLUDES(mu_);  // the poller thread's body; returns after stop()
+  // One round of run(): waits for readiness until the earliest deadline, at most max_wait
+  // (tests pass 0: no wait), hands ready connections on, then enforces the deadlines reached
+  // at now(), the drain and stop(). True once stopped (everything closed).
+  bool round(std::chrono::milliseconds max_wait) EXCLUDES(mu_);
   void begin_drain() EXCLUDES(mu_);
   void stop() EXCLUDES(mu_);
 
@@ -83,16 +91,22 @@ class Poller {
   }
   // Connections the poller holds because the queue was full (tests, stats).
   [[nodiscard]] std::size_t held() const noexcept { return held_count_.load(); }
+  // For tests: the parked connections' deadlines and reasons, earliest first.
+  [[nodiscard]] std::vector<std::pair<Clock::time_point, ParkReason>> parked_deadlines() const
+      EXCLUDES(mu_);
+  // Ends the current wait (a park with an earlier deadline; tests that moved their clock).
+  void wake() noexcept;
 
  private:
-  void wake() noexcept;
   void on_ready(Connection* raw) EXCLUDES(mu_);
   void hand_over(ConnPtr c);
   void push_held();
   void linger_step(ConnPtr c);
   void expire(ConnPtr c, Clock::time_point now);
   ConnPtr take_locked(Connection* raw) REQUIRES(mu_);
-  int next_timeout_ms(Clock::time_point now) REQUIRES(mu_);
+  int next_timeout_ms(Clock::time_point now, std::chrono::milliseconds max_wait) REQUIRES(mu_);
+  bool sweep(Clock::time_point now, std::vector<ConnPtr>& doomed, std::vector<ConnPtr>& expired)
+      REQUIRES(mu_);
 
   BoundedQueue<ConnPtr>& queue_;
   Closer close_;
@@ -100,8 +114,8 @@ class Poller {
   std::deque<ConnPtr> held_;  // ready, waiting for queue space; poller thread only
   std::atomic<bool> holding_{false};
   std::atomic<std::size_t> held_count_{0};
-  Clock::duration send_timeout_;
-  Clock::duration linger_timeout_;
+  Timeouts limits_;  // send and linger (the poller enforces the others as parked deadlines)
+  NowFn now_;
   UniqueFd ep_;
   UniqueFd wake_fd_;
   mutable Mutex mu_;

@@ -149,7 +149,10 @@ struct Server::Worker {
 };
 
 Server::Server(Config config)
-    : config_(finalized(std::move(config))), queue_(config_.queue_capacity) {}
+    : config_(finalized(std::move(config))),
+      limits_{config_.header_timeout, config_.idle_timeout, config_.send_timeout,
+              config_.linger_timeout},
+      queue_(config_.queue_capacity) {}
 
 Server::~Server() {
   if (supervisor_.joinable()) {  // start() without run(): stop now, at once
@@ -176,7 +179,7 @@ void Server::start(int signal_fd) {
   if (!stop_fd_ || !accept_fd_) throw StartupError(std::string("eventfd: ") + std::strerror(errno));
   poller_ = std::make_unique<Poller>(
       queue_, [this](ConnPtr c) { close_connection(std::move(c)); }, *errors_,
-      config_.send_timeout, config_.linger_timeout);
+      config_.send_timeout, config_.linger_timeout, now_);
   signal_fd_ = signal_fd;
   // A peer that resets the connection must not kill the process: sendmsg uses MSG_NOSIGNAL,
   // but sendfile has no such flag.
@@ -491,9 +494,9 @@ void Server::refuse_unavailable(UniqueFd fd) {
   }
   responses_.fetch_add(1);
   (void)::shutdown(c->fd.get(), SHUT_WR);
-  const Clock::time_point now = Clock::now();
-  c->request_start = c->last_activity = now;
-  poller_->park(std::move(c), ParkReason::kLinger, now + config_.linger_timeout);
+  const Clock::time_point now = now_();
+  c->times.accepted(now);
+  poller_->park(std::move(c), ParkReason::kLinger, linger_deadline(now, limits_));
 }
 
 void Server::admit(UniqueFd fd, bool during_drain) {
@@ -518,13 +521,12 @@ void Server::admit(UniqueFd fd, bool during_drain) {
       }
     }
   }
-  const Clock::time_point now = Clock::now();
-  c->request_start = now;
-  c->last_activity = now;
+  c->times.accepted(now_());
   if (during_drain) {
     // The queue may be full and the acceptor must not block now: the poller hands the
     // connection to a worker once its request arrives (or closes it at the deadline).
-    poller_->park(std::move(c), ParkReason::kRead, now + config_.header_timeout);
+    const Clock::time_point deadline = read_deadline(c->times, true, limits_);
+    poller_->park(std::move(c), ParkReason::kRead, deadline);
     return;
   }
   // Blocking push: a full queue holds the acceptor, and backpressure goes to the backlog.
@@ -603,11 +605,11 @@ void Server::supervise() {
   announce("stopping: no new connections; finishing the responses of " +
            count_text(live_.load(), "open connection") + " for up to " +
            seconds_text(config_.drain_timeout) + " (Ctrl-C again stops at once)");
-  const Clock::time_point deadline = Clock::now() + config_.drain_timeout;
+  const Clock::time_point deadline = now_() + config_.drain_timeout;
   while ((live_.load() > 0 || !listener_closed_.load()) && stop_requests_.load() < 2) {
-    const auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - Clock::now());
-    if (left.count() <= 0) break;
-    (void)wait_supervisor_event(static_cast<int>(std::min<long long>(left.count(), 60'000)));
+    const Clock::time_point now = now_();
+    if (deadline_reached(deadline, now)) break;
+    (void)wait_supervisor_event(wait_ms(deadline, now, std::chrono::minutes(1)));
   }
   if (stop_requests_.load() >= 2) {
     forced_.store(true);
@@ -679,7 +681,7 @@ void Server::serve(Worker& w, ConnPtr c) {
     const ssize_t n = ::recv(c->fd.get(), c->in.get() + c->in_end, space, 0);
     c->read_attempted = true;
     if (n > 0) {
-      if (c->in_end == 0 && c->discard_remaining == 0) c->request_start = Clock::now();
+      c->times.received(now_(), c->partial_request());
       c->in_end += static_cast<std::size_t>(n);
       c->maybe_readable = static_cast<std::size_t>(n) == space;
       continue;
@@ -706,7 +708,8 @@ bool Server::send_turn(Worker& w, ConnPtr& c) {
       std::swap(c->log_line, w.pending);
       w.has_pending = false;
     }
-    poller_->park(std::move(c), ParkReason::kWrite, Clock::now() + config_.send_timeout);
+    const Clock::time_point deadline = send_deadline(now_(), limits_);
+    poller_->park(std::move(c), ParkReason::kWrite, deadline);
     return false;  // C1: parked; c is no longer ours
   }
   log_response(w, *c);  // complete, or cut short (kError): the bytes sent say which
@@ -731,7 +734,7 @@ bool Server::plan_buffered(Worker& w, Connection& c) {
     c.discard_remaining -= n;
     // The body's deadline runs from the end of its head (handle_request) and body bytes do
     // not extend it; the next request's head gets its own from here.
-    if (c.discard_remaining == 0) c.request_start = Clock::now();
+    if (c.discard_remaining == 0) c.times.body_discarded(now_());
   }
   if (c.discard_remaining != 0 || c.buffered() == 0) return false;
   RequestHead head;
@@ -749,12 +752,8 @@ bool Server::plan_buffered(Worker& w, Connection& c) {
 }
 
 void Server::park_for_read(ConnPtr c) {
-  Clock::time_point deadline;
-  if (c->buffered() > 0 || c->discard_remaining > 0 || c->requests == 0) {
-    deadline = c->request_start + config_.header_timeout;  // not reset by each byte
-  } else {
-    deadline = c->last_activity + config_.idle_timeout;
-  }
+  const Clock::time_point deadline =
+      read_deadline(c->times, c->partial_request() || c->requests == 0, limits_);
   c->release_idle_memory();  // M1: an idle connection holds no buffer
   poller_->park(std::move(c), ParkReason::kRead, deadline);  // C1: the last touch
 }
@@ -767,10 +766,9 @@ void Server::close_or_linger(ConnPtr c) {
     // RFC 9112 §9.6: half-close, then let the poller read and discard until the client
     // closes (or the linger deadline), so it reads our response rather than a reset.
     (void)::shutdown(c->fd.get(), SHUT_WR);
-    const Clock::time_point now = Clock::now();
-    c->linger_unacked = unacked_bytes(c->fd.get());
-    c->linger_progress = now;
-    poller_->park(std::move(c), ParkReason::kLinger, now + config_.linger_timeout);
+    const Clock::time_point now = now_();
+    c->times.linger_began(now, unacked_bytes(c->fd.get()));
+    poller_->park(std::move(c), ParkReason::kLinger, linger_deadline(now, limits_));
     return;
   }
   close_connection(std::move(c));
@@ -846,7 +844,7 @@ void Server::handle_request(Worker& w, Connection& c, const RequestHead& head,
   c.parser.reset();
   c.in_begin += consumed;
   c.discard_remaining = discard;
-  c.request_start = Clock::now();
+  c.times.head_parsed(now_());
   ++c.requests;
   responses_.fetch_add(1);
   c.close_after = !c.plan.keep_alive();
@@ -1203,7 +1201,7 @@ void Server::log_response(Worker& w, Connection& c) {
 void Server::finish_response(Connection& c) {
   c.sending = false;
   c.end_response();  // M1: no listing or read-ahead stays with the connection
-  c.last_activity = Clock::now();
+  c.times.response_sent(now_());
 }
 
 }  // namespace httpower

@@ -91,6 +91,19 @@ class Server {
   // For tests: the n-th thread start() spawns (1-based; 0 = none) fails as if the system
   // refused it (std::system_error, EAGAIN), so the clean-up of a partial start is testable.
   void fail_thread_start_for_test(unsigned n) noexcept { fail_thread_at_ = n; }
+  // For tests, before start(): the clock every timeout of the server and its poller reads
+  // (Clock::now otherwise), so a test moves time instead of waiting for it.
+  void use_clock_for_test(NowFn now) noexcept { now_ = now; }
+  // For tests: the parked connections' deadlines and reasons, earliest first (none before
+  // start()).
+  [[nodiscard]] std::vector<std::pair<Clock::time_point, ParkReason>> parked_deadlines() const {
+    return poller_ ? poller_->parked_deadlines()
+                   : std::vector<std::pair<Clock::time_point, ParkReason>>{};
+  }
+  // For tests that moved their clock: the poller looks at its deadlines now.
+  void wake_poller_for_test() noexcept {
+    if (poller_) poller_->wake();
+  }
   // For tests: a connected socket (one end of a socketpair) enters as if just accepted, and
   // the real workers and poller serve it (fuzz/connection_fuzzer).
   void adopt_for_test(UniqueFd fd) { admit(std::move(fd), false); }
@@ -149,6 +162,8 @@ class Server {
 
  private:
   Config config_;
+  Timeouts limits_;            // from config_
+  NowFn now_ = &Clock::now;    // every timeout's "now" (timeouts.hpp)
   std::unique_ptr<ErrorLog> errors_;
   std::unique_ptr<FileRoot> root_;
   std::unique_ptr<AccessLog> log_;

@@ -362,7 +362,7 @@ TEST(Shutdown, S2_DestroyingAStartedServerThatNeverRanStopsAtOnce) {
   TempDir root;
   ASSERT_TRUE(root.write_sparse("huge.bin", 256 << 20));
   Config c = test_config(root.path());
-  c.bind = "127.0.0.1";
+  c.bind = {"127.0.0.1"};
   c.port = 0;
   c.drain_timeout = 30s;
   c.send_timeout = 120s;

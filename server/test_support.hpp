@@ -176,6 +176,18 @@ inline std::string get_request(const std::string& path, const std::string& extra
   return method + " " + path + " HTTP/1.1\r\nHost: localhost\r\n" + extra + "\r\n";
 }
 
+// A connected pair of non-blocking Unix stream sockets: `ours` for a Connection the test
+// parks in a Poller, `peer` for the test to act as its client.
+struct Pair {
+  UniqueFd ours, peer;
+};
+
+inline Pair socket_pair() {
+  int sv[2] = {-1, -1};
+  EXPECT_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv), 0);
+  return {UniqueFd(sv[0]), UniqueFd(sv[1])};
+}
+
 inline std::size_t count_occurrences(const std::string& s, const std::string& needle) {
   std::size_t n = 0;
   for (std::size_t p = s.find(needle); p != std::string::npos; p = s.find(needle, p + 1)) ++n;
