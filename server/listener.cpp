@@ -131,12 +131,18 @@ std::string listener_url(const Listener& l) {
 }
 
 std::vector<std::string> listener_urls(const Listener& l) {
-  const bool any4 = !l.ipv6 && l.host == "0.0.0.0";
-  const bool any6 = l.ipv6 && l.host == "::";
-  if (!any4 && !any6) return {listener_url(l)};
+  const bool wildcard = (!l.ipv6 && l.host == "0.0.0.0") || (l.ipv6 && l.host == "::");
+  if (!wildcard) return {listener_url(l)};
   ifaddrs* list = nullptr;
   if (getifaddrs(&list) != 0) return {listener_url(l)};
   std::unique_ptr<ifaddrs, decltype(&freeifaddrs)> guard(list, &freeifaddrs);
+  return listener_urls(l, list);
+}
+
+std::vector<std::string> listener_urls(const Listener& l, const ifaddrs* list) {
+  const bool any4 = !l.ipv6 && l.host == "0.0.0.0";
+  const bool any6 = l.ipv6 && l.host == "::";
+  if (!any4 && !any6) return {listener_url(l)};
   std::vector<std::pair<bool, std::string>> found;  // (not loopback, url): loopback sorts first
   for (const ifaddrs* i = list; i != nullptr; i = i->ifa_next) {
     if (i->ifa_addr == nullptr || (i->ifa_flags & IFF_UP) == 0) continue;

@@ -3,6 +3,8 @@
 // "::" binds dual stack (IPV6_V6ONLY off). SO_REUSEADDR so a restart does not wait for
 // TIME_WAIT. Non-blocking and close-on-exec. TCP_NODELAY, which accepted sockets inherit.
 
+#include <ifaddrs.h>
+
 #include <cstdint>
 #include <stdexcept>
 #include <string>
@@ -45,5 +47,8 @@ struct Listener {
 // machine's interfaces that are up (loopback first; IPv6 link-local ones left out, as they
 // need a zone in the URL; IPv4 too for "::", which is dual stack); otherwise listener_url.
 [[nodiscard]] std::vector<std::string> listener_urls(const Listener& l);
+// The same, from a given interface list (getifaddrs(3)'s shape): what the machine's own list
+// does not have, a test can give.
+[[nodiscard]] std::vector<std::string> listener_urls(const Listener& l, const ifaddrs* list);
 
 }  // namespace httpower
