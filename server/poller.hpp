@@ -88,6 +88,7 @@ class Poller {
   void wake() noexcept;
   void on_ready(Connection* raw) EXCLUDES(mu_);
   void hand_over(ConnPtr c);
+  QueueStatus offer(ConnPtr& c);
   void push_held();
   void linger_step(ConnPtr c);
   void expire(ConnPtr c, Clock::time_point now);
