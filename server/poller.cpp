@@ -207,25 +207,6 @@ void Poller::hand_over(ConnPtr c) {
   holding_.store(true);
 }
 
-// One try_push, traced: the owner tag goes to the queue before the push (a worker may pop it
-// at once) and comes back when the queue refuses it (kFull: held; kClosed: closed by us).
-QueueStatus Poller::offer(ConnPtr& c) {
-#if defined(HTTPOWER_HANDOFF_CHECKS)
-  Connection& conn = *c;
-  HTTPOWER_TRACE_CONN(kPush, conn);
-  HTTPOWER_GIVE(conn, kQueue);
-  const QueueStatus st = queue_.try_push(std::move(c));
-  if (st != QueueStatus::kOk) {  // not moved from: conn is still ours
-    if (st == QueueStatus::kFull) HTTPOWER_TRACE_CONN(kHeld, conn);
-    if (st == QueueStatus::kClosed) HTTPOWER_TRACE_CONN(kRefused, conn);
-    HTTPOWER_TAKE(conn, kQueue);
-  }
-  return st;
-#else
-  return queue_.try_push(std::move(c));
-#endif
-}
-
 // holding_ is set before this retry and a worker loads it after its pop (queue_space()), so
 // a pop that frees a slot after a failed try_push wakes the poller; kMaxSleep bounds the
 // wait in any case.

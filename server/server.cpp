@@ -434,25 +434,9 @@ void Server::admit(UniqueFd fd, bool during_drain) {
     return;
   }
   // Blocking push: a full queue holds the acceptor, and backpressure goes to the backlog.
-  if (push(c) != QueueStatus::kOk) close_connection(std::move(c));
-}
-
-// The acceptor's blocking push, traced like the poller's offer(): the tag goes to the queue
-// before the push and comes back on kClosed (c is then not moved from, Q4).
-QueueStatus Server::push(ConnPtr& c) {
-#if defined(HTTPOWER_HANDOFF_CHECKS)
-  Connection& conn = *c;
-  HTTPOWER_TRACE_CONN(kPush, conn);
-  HTTPOWER_GIVE(conn, kQueue);
-  const QueueStatus st = queue_.push(std::move(c));
-  if (st != QueueStatus::kOk) {
-    HTTPOWER_TRACE_CONN(kRefused, conn);
-    HTTPOWER_TAKE(conn, kQueue);
-  }
-  return st;
-#else
-  return queue_.push(std::move(c));
-#endif
+  const QueueStatus st =
+      hand_to_queue(c, [this](ConnPtr&& x) { return queue_.push(std::move(x)); });
+  if (st != QueueStatus::kOk) close_connection(std::move(c));
 }
 
 void Server::close_connection(ConnPtr c) noexcept {

@@ -97,7 +97,6 @@ class Server {
   void stop_started_threads() noexcept;
   void drain_backlog();
   void admit(UniqueFd fd, bool during_drain);
-  [[nodiscard]] QueueStatus push(ConnPtr& c);
   void supervise();
   [[nodiscard]] bool wait_drained();
   [[nodiscard]] bool wait_supervisor_event(int timeout_ms);

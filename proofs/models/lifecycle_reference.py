@@ -162,11 +162,9 @@ class Reference:
     def on_held(self, who, cid, event):
         if who != POL:
             raise Violation(f"held by {who}")
-        c = self.conn(cid, event)
-        if c.in_queue:
+        if self.conn(cid, event).in_queue:  # the push just before found the queue full
             self.give_back(who, cid, event)
-        else:
-            self.owned_by(c, cid, POL, event)
+        self.owned_by(self.conns[cid], cid, POL, event)
 
     # worker: q?c; transfer(c, QUE, me)
     def on_pop(self, who, cid, event):
@@ -318,6 +316,10 @@ _BAD = {
     "never closed": [("6 WK0 pop 1\n7 WK0 close 1", "6 WK0 pop 1\n7 WK0 park 1")],
     "worker pushes": [("5 POL push 1", "5 WK0 push 1")],
     "refused while open": [("5 POL push 1", "5 POL push 1\n5 POL refused 1")],
+    "park refused while the poller runs": [("3 WK0 park 1", "3 WK0 park_refused 1\n3 WK0 park 1")],
+    "drain sweep before the drain": [("4 POL wake 1", "4 POL sweep 1")],
+    "acceptor after it stopped": [("15 SUP queue_close 0", "15 SUP queue_close 0\n15 ACC accept 2")],
+    "event after joined": [("18 SUP joined 0", "18 SUP joined 0\n18 POL poller_exit 0")],
     "truncated": [("18 SUP joined 0", "")],
 }
 
