@@ -83,13 +83,19 @@ void set_self(Role r) noexcept {
 
 Role self() noexcept { return t_self; }
 
-void owner_violation(const Tag& t, Role expected, const char* where) noexcept {
+std::string violation_message(const Tag& t, Role expected, const char* where) {
   const auto actual = static_cast<Role>(t.owner.load(std::memory_order_relaxed));
-  std::fprintf(stderr,
-               "httpower: C1 violated in %s: connection %llu is owned by %s, expected %s "
-               "(thread %s)\n",
-               where, static_cast<unsigned long long>(t.id), role_name(actual).c_str(),
-               role_name(expected).c_str(), role_name(t_self).c_str());
+  return "httpower: C1 violated in " + std::string(where) + ": connection " +
+         std::to_string(t.id) + " is owned by " + role_name(actual) + ", expected " +
+         role_name(expected) + " (thread " + role_name(t_self) + ")\n";
+}
+
+void owner_violation(const Tag& t, Role expected, const char* where) noexcept {
+  try {
+    std::fputs(violation_message(t, expected, where).c_str(), stderr);
+  } catch (...) {
+    std::fputs("httpower: C1 violated\n", stderr);
+  }
   std::fflush(stderr);
   std::abort();
 }

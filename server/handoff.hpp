@@ -36,6 +36,7 @@
 
 #if defined(HTTPOWER_HANDOFF_CHECKS)
 #include <atomic>
+#include <string>
 #endif
 
 namespace httpower::handoff {
@@ -72,6 +73,8 @@ struct Tag {
 void set_self(Role r) noexcept;  // at the start of each server thread
 [[nodiscard]] Role self() noexcept;
 [[noreturn]] void owner_violation(const Tag& t, Role expected, const char* where) noexcept;
+// The line owner_violation() prints before it aborts.
+[[nodiscard]] std::string violation_message(const Tag& t, Role expected, const char* where);
 
 inline void expect_owner(const Tag& t, Role expected, const char* where) noexcept {
   if (t.owner.load(std::memory_order_relaxed) != static_cast<std::uint32_t>(expected)) {

@@ -4,6 +4,9 @@
 
 #include <gtest/gtest.h>
 
+#include <string>
+#include <utility>
+
 #include "connection.hpp"
 
 namespace httpower {
@@ -24,6 +27,23 @@ TEST(Handoff, C1_OwnerTouchesAndGivesAway) {
   HTTPOWER_TAKE(c, kQueue);
   c.release_idle_memory();
   EXPECT_EQ(c.handoff.owner.load(), static_cast<std::uint32_t>(handoff::worker_role(3)));
+  HTTPOWER_SET_SELF(Role::kNone);
+}
+
+TEST(Handoff, C1_ViolationMessageNamesConnectionOwnersAndThread) {
+  Connection c;
+  c.handoff.id = 42;
+  const std::pair<Role, const char*> roles[] = {
+      {Role::kNone, "NONE"},   {Role::kAcceptor, "ACC"},   {Role::kQueue, "QUE"},
+      {Role::kPoller, "POL"},  {Role::kClosed, "CLOSED"},  {Role::kSupervisor, "SUP"},
+      {handoff::worker_role(7), "WK7"}, {static_cast<Role>(6), "?6"}};
+  HTTPOWER_SET_SELF(Role::kSupervisor);
+  for (const auto& [role, name] : roles) {
+    c.handoff.owner.store(static_cast<std::uint32_t>(role));
+    EXPECT_EQ(handoff::violation_message(c.handoff, Role::kQueue, "f"),
+              std::string("httpower: C1 violated in f: connection 42 is owned by ") + name +
+                  ", expected QUE (thread SUP)\n");
+  }
   HTTPOWER_SET_SELF(Role::kNone);
 }
 
