@@ -8,10 +8,5 @@ cd "$(dirname "$0")/.."
 ci/install-deps.sh
 cmake --preset release
 cmake --build --preset release --target httpower
-large=www/files/large.bin
-if [ ! -f "$large" ]; then
-  python3 -c "import sys,hashlib
-out=open(sys.argv[1],'wb'); b=b'HTTPower'
-for i in range(8*1024*1024//32): out.write(hashlib.sha256(b+i.to_bytes(4,'big')).digest())" "$large"
-fi
+ci/demo-files.sh
 exec build/release/server/httpower www -p 8080 "$@"

@@ -138,13 +138,12 @@ INSTANTIATE_TEST_SUITE_P(
                     IfRangeCase{"etag list is not an If-Range", "\"abc\", \"x\"", kNow, false}));
 
 TEST(Conditional, MakeEtagIsStrongQuotedAndDependsOnEveryFact) {
-  const std::string base(make_etag(0x1234, 0x10, 0x5f5e100, 7).view());
-  EXPECT_EQ(base, "\"1234-10-5f5e100.7\"");
-  EXPECT_NE(base, make_etag(0x1235, 0x10, 0x5f5e100, 7).view());  // inode
-  EXPECT_NE(base, make_etag(0x1234, 0x11, 0x5f5e100, 7).view());  // size
-  EXPECT_NE(base, make_etag(0x1234, 0x10, 0x5f5e101, 7).view());  // seconds
-  EXPECT_NE(base, make_etag(0x1234, 0x10, 0x5f5e100, 8).view());  // nanoseconds
-  const std::string big(make_etag(~0ull, ~0ull, -1, 999999999).view());
+  const std::string base(make_etag(0x10, 0x5f5e100, 7).view());
+  EXPECT_EQ(base, "\"10-5f5e100.7\"");
+  EXPECT_NE(base, make_etag(0x11, 0x5f5e100, 7).view());  // size
+  EXPECT_NE(base, make_etag(0x10, 0x5f5e101, 7).view());  // seconds
+  EXPECT_NE(base, make_etag(0x10, 0x5f5e100, 8).view());  // nanoseconds
+  const std::string big(make_etag(~0ull, -1, 999999999).view());
   EXPECT_EQ(big.front(), '"');
   EXPECT_EQ(big.back(), '"');
   EXPECT_LT(big.size(), kEntityTagCapacity);

@@ -104,5 +104,45 @@ TEST(Listing, PageEscapesNamesAndShowsExactBytesOnHover) {
   EXPECT_EQ(render_listing("/", {}).find("href=\"../\""), std::string::npos) << "no parent at /";
 }
 
+std::vector<std::string> ordered(std::string_view query) {
+  std::vector<ListingEntry> e = {
+      {"b.txt", false, 300, 20}, {"a.txt", false, 100, 30}, {"C.txt", false, 200, 10},
+      {"zdir", true, 0, 5},      {"adir", true, 0, 50},
+  };
+  sort_listing(e, parse_listing_query(query));
+  std::vector<std::string> out;
+  for (const auto& x : e) out.push_back(x.name);
+  return out;
+}
+
+// ?sort= and &order= choose the key and direction; directories stay first; anything the
+// listing does not know is the default (name, ascending).
+TEST(Listing, QuerySortsByNameSizeOrDate) {
+  using V = std::vector<std::string>;
+  EXPECT_EQ(ordered(""), (V{"adir", "zdir", "a.txt", "b.txt", "C.txt"}));
+  EXPECT_EQ(ordered("sort=name&order=desc"), (V{"zdir", "adir", "C.txt", "b.txt", "a.txt"}));
+  EXPECT_EQ(ordered("sort=size"), (V{"adir", "zdir", "a.txt", "C.txt", "b.txt"}));
+  EXPECT_EQ(ordered("order=desc&sort=size"), (V{"zdir", "adir", "b.txt", "C.txt", "a.txt"}));
+  EXPECT_EQ(ordered("sort=date"), (V{"zdir", "adir", "C.txt", "b.txt", "a.txt"}));
+  EXPECT_EQ(ordered("x=1&sort=date&order=desc"), (V{"adir", "zdir", "a.txt", "b.txt", "C.txt"}));
+  for (std::string_view bad : {"sort=SIZE", "sort=", "sort=size;order=desc", "sort=bogus&order=up",
+                               "sort", "%73ort=size"}) {
+    EXPECT_EQ(ordered(bad), ordered("")) << bad;
+  }
+  EXPECT_EQ(ordered("sort=size&sort=date"), ordered("sort=size")) << "the first pair counts";
+}
+
+TEST(Listing, ColumnHeadsLinkToTheOtherOrders) {
+  const std::string page = render_listing("/d/", {{"f", false, 1, 0}});
+  EXPECT_NE(page.find("<a href=\"?sort=name&amp;order=desc\">Name &uarr;</a>"), std::string::npos)
+      << page;
+  EXPECT_NE(page.find("<a href=\"?sort=size&amp;order=asc\">Size</a>"), std::string::npos);
+  EXPECT_NE(page.find("<a href=\"?sort=date&amp;order=asc\">Modified (UTC)</a>"), std::string::npos);
+  const std::string by_size = render_listing("/d/", {}, parse_listing_query("sort=size&order=desc"));
+  EXPECT_NE(by_size.find("<a href=\"?sort=size&amp;order=asc\">Size &darr;</a>"), std::string::npos)
+      << by_size;
+  EXPECT_NE(by_size.find("<a href=\"?sort=name&amp;order=asc\">Name</a>"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace httpower

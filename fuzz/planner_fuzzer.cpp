@@ -126,7 +126,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   f.size = data[1];
   f.mtime_sec = 784111777;
   f.mtime_nsec = 5;
-  f.inode = 0x42;
   const PlanContext ctx{784111777 + 3600, (data[0] & 8) != 0, "fuzz"};
   const std::string_view in(reinterpret_cast<const char*>(data + 2), size - 2);
 

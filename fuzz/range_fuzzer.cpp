@@ -110,7 +110,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   head.range = value;
   std::string buf;
   const httpower::ResolvedTarget t = httpower::resolve_target(head.path, buf);
-  const httpower::FileFacts facts{httpower::FileKind::kRegular, file_size, 1000, 1, 7};
+  const httpower::FileFacts facts{httpower::FileKind::kRegular, file_size, 1000, 1};
   httpower::ResponsePlan plan;
   httpower::plan_response(head, t, facts, httpower::PlanContext{5000, false, "fuzz"}, plan);
   const int expected = r.outcome == httpower::RangeOutcome::kFull      ? 200

@@ -232,7 +232,7 @@ RC_GTEST_PROP(RangeProp, R3_PlanContentLengthMatchesBody, ()) {
   std::string buf;
   const ResolvedTarget t = resolve_target(head.path, buf);
   ResponsePlan plan;
-  plan_response(head, t, FileFacts{FileKind::kRegular, size, 100, 0, 1}, PlanContext{200}, plan);
+  plan_response(head, t, FileFacts{FileKind::kRegular, size, 100, 0}, PlanContext{200}, plan);
   const RangeResult r = evaluate_range(value, size);
   const int expected = r.outcome == RangeOutcome::kPartial ? 206
                        : r.outcome == RangeOutcome::kFull  ? 200

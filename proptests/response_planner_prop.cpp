@@ -45,12 +45,11 @@ void generate(Input& in) {
                                  rc::gen::inRange<std::uint64_t>(0, std::uint64_t{1} << 40));
   in.file.mtime_sec = *rc::gen::inRange<std::int64_t>(0, 2000000000);
   in.file.mtime_nsec = *rc::gen::inRange<std::uint32_t>(0, 1000000000);
-  in.file.inode = *rc::gen::arbitrary<std::uint64_t>();
   in.ctx.now = in.file.mtime_sec + *rc::gen::inRange<std::int64_t>(-5, 100000);
   in.ctx.closing = *rc::gen::weightedElement<bool>({{1, true}, {4, false}});
   in.ctx.server = "HTTPower/prop";
 
-  const EntityTag tag = make_etag(in.file.inode, in.file.size, in.file.mtime_sec, in.file.mtime_nsec);
+  const EntityTag tag = make_etag(in.file.size, in.file.mtime_sec, in.file.mtime_nsec);
   in.etag = std::string(tag.view());
   in.weak_etag = "W/" + in.etag;
   in.etag_list = "\"stale\", " + in.weak_etag;

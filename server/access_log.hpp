@@ -49,6 +49,8 @@ class AccessLog {
       : sink_(target, 1, "access log"), errors_(errors) {}
   [[nodiscard]] bool enabled() const noexcept { return sink_.enabled(); }
   [[nodiscard]] LogSink& sink() noexcept { return sink_; }
+  // Reopens a log file under its name (LogSink::reopen): "" or why not.
+  [[nodiscard]] std::string reopen() { return sink_.reopen(); }
   // Counts lines that will never be written; reports them on the error log (at most once a
   // second). why: kWouldBlock (the sink is full) or kFailed (err: the write's errno).
   void count_dropped(std::uint64_t lines, LogSink::Write why, int err) noexcept;

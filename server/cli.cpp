@@ -2,6 +2,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <charconv>
 #include <cmath>
@@ -13,10 +14,13 @@
 
 #include "config.hpp"
 #include "httpower/mime.hpp"
+#include "privileges.hpp"
+#include "httpower/negotiation.hpp"
 
 namespace httpower {
 
 void Config::finalize() {
+  if (bind.empty()) bind.emplace_back("127.0.0.1");
   if (threads == 0) {
     const unsigned cpus = std::thread::hardware_concurrency();
     threads = cpus == 0 ? 2 : cpus;
@@ -72,12 +76,13 @@ std::string fd_limit_warning(const Config& c, std::uint64_t fd_limit) {
 }
 
 std::string usage_text() {
-  return "usage: httpower [OPTIONS] [ROOT]\n"
+  return "Usage: httpower [OPTIONS] [ROOT]\n"
          "Serve the directory ROOT (default: the current directory) over HTTP/1.1.\n"
          "\n"
          "  -p, --port PORT          port to listen on (default 8080; 0 = pick a free port)\n"
          "  -b, --bind ADDR          address to bind (default 127.0.0.1; '::' = all, dual stack;\n"
-         "                           IPv6 literals with or without brackets: ::1, [::1])\n"
+         "                           IPv6 literals with or without brackets: ::1, [::1]);\n"
+         "                           repeatable: -b 127.0.0.1 -b ::1 listens on both\n"
          "  -t, --threads N          worker threads (default: number of CPUs)\n"
          "      --queue N            connections ready to be served that may wait for a free\n"
          "                           worker (default: 64 per worker); beyond that, new\n"
@@ -107,11 +112,34 @@ std::string usage_text() {
          "                           limit allows, (NOFILE - 32 - threads) / 2, at most 10000;\n"
          "                           the start-up line shows it)\n"
          "      --max-requests N     requests per connection (default 1000; 0 = unlimited)\n"
+         "      --user NAME          once the sockets, ROOT and the logs are open, switch to\n"
+         "                           user NAME, its group and supplementary groups, for\n"
+         "                           good (needs root; an unknown NAME is a usage error)\n"
+         "      --precompressed      answer NAME from NAME.br, NAME.zst or NAME.gz when the\n"
+         "                           client accepts that encoding and the variant is a\n"
+         "                           regular file not older than NAME\n"
+         "      --cache-control V    Cache-Control of file responses; '.css,.js=V' sets it\n"
+         "                           for those extensions only (repeatable)\n"
+         "      --cors               Access-Control-Allow-Origin: * on every response, and\n"
+         "                           204 answers to CORS preflights (OPTIONS)\n"
+         "      --header NAME:VALUE  add a field to every response (repeatable; not one the\n"
+         "                           server writes, nor a hop-by-hop one)\n"
+         "      --spa FILE           serve FILE (200) for missing paths without an extension\n"
+         "                           whose client accepts text/html (single-page apps)\n"
+         "      --error-page C=FILE  answer status C (4xx, 5xx) with FILE (repeatable);\n"
+         "                           the built-in page when FILE is missing\n"
          "  -h, --help               this text\n"
          "      --version            print the version\n"
          "\n"
          "S is seconds, fractions allowed (0.5). Options may be written -p8080, -p 8080,\n"
          "--port=8080 or --port 8080; '--' ends the options.\n"
+         "\n"
+         "Signals: SIGINT and SIGTERM stop gracefully; SIGUSR1 reopens the access and error\n"
+         "log files (after logrotate has renamed them), losing no line.\n"
+         "\n"
+         "Under systemd: with LISTEN_PID and LISTEN_FDS (socket activation) the sockets passed\n"
+         "are served instead of -b and -p; with NOTIFY_SOCKET (Type=notify) READY=1 is sent\n"
+         "once serving and STOPPING=1 when the graceful stop begins.\n"
          "\n"
          "Examples:\n"
          "  httpower                          serve the current directory on port 8080\n"
@@ -119,7 +147,8 @@ std::string usage_text() {
          "  httpower /srv/www -b :: -p 80     every address, IPv4 and IPv6\n"
          "\n"
          "Exit status: 0 after a graceful stop (Ctrl-C or SIGTERM), --help or --version;\n"
-         "1 when serving cannot start (missing root, port in use, log not writable);\n"
+         "1 when serving cannot start (missing root, port in use, log not writable,\n"
+         "--user without root);\n"
          "2 for a usage error; 130 when a second Ctrl-C cuts the graceful stop short.\n";
 }
 
@@ -170,6 +199,44 @@ std::string set_seconds(std::chrono::milliseconds& field, const std::string& v) 
   return parse_seconds(v, field) ? std::string() : "must be seconds, more than 0, at most 86400";
 }
 
+// "VALUE" (every file) or ".css,.js=VALUE" (files with those extensions).
+std::string set_cache_control(Config& c, const std::string& v) {
+  const std::string_view why = "must be a field value (no CR, LF or NUL), or .EXT[,.EXT...]=VALUE";
+  if (v.empty() || v[0] != '.') {
+    if (!is_field_value(v)) return std::string(why);
+    c.cache_control = v;
+    return {};
+  }
+  const std::size_t eq = v.find('=');
+  if (eq == std::string::npos || !is_field_value(std::string_view(v).substr(eq + 1))) {
+    return std::string(why);
+  }
+  const std::string value = v.substr(eq + 1);
+  std::string_view exts = std::string_view(v).substr(0, eq);
+  while (!exts.empty()) {
+    const std::size_t comma = exts.find(',');
+    const std::string_view e = exts.substr(0, comma);
+    if (e.size() < 2 || e[0] != '.' || !is_token(e.substr(1))) return std::string(why);
+    c.cache_control_by_ext.emplace_back(std::string(e.substr(1)), value);
+    exts = comma == std::string_view::npos ? std::string_view{} : exts.substr(comma + 1);
+  }
+  return {};
+}
+
+// "404=/404.html": a 4xx or 5xx status and a file beneath the root.
+std::string set_error_page(Config& c, const std::string& v) {
+  const std::size_t eq = v.find('=');
+  unsigned long long code = 0;
+  if (eq == std::string::npos || !parse_uint(v.substr(0, eq), 599, code) || code < 400 ||
+      eq + 1 == v.size()) {
+    return "must be CODE=FILE with CODE from 400 to 599, e.g. 404=/404.html";
+  }
+  const int status = static_cast<int>(code);
+  std::erase_if(c.error_pages, [&](const auto& p) { return p.first == status; });
+  c.error_pages.emplace_back(status, v.substr(eq + 1));
+  return {};
+}
+
 const Option kOptions[] = {
     {'p', "port", true,
      [](Config& c, const std::string& v) { return set_count<std::uint16_t, 0, 65535>(c.port, v); }},
@@ -180,7 +247,7 @@ const Option kOptions[] = {
          host = host.substr(1, host.size() - 2);  // "[::1]" as in URLs
        }
        if (host.empty()) return "must be an IPv4 or IPv6 address or a host name";
-       c.bind = host;
+       c.bind.push_back(host);
        return {};
      }},
     {'t', "threads", true,
@@ -218,6 +285,24 @@ const Option kOptions[] = {
        c.mime_types_file_given = true;
        return {};
      }},
+    {'\0', "precompressed", false,
+     [](Config& c, const std::string&) { c.precompressed = true; return std::string(); }},
+    {'\0', "cache-control", true, set_cache_control},
+    {'\0', "cors", false, [](Config& c, const std::string&) { c.cors = true; return std::string(); }},
+    {'\0', "header", true,
+     [](Config& c, const std::string& v) -> std::string {
+       std::string name, value;
+       std::string why = check_extra_header(v, name, value);
+       if (why.empty()) c.extra_headers.emplace_back(std::move(name), std::move(value));
+       return why;
+     }},
+    {'\0', "spa", true,
+     [](Config& c, const std::string& v) -> std::string {
+       if (v.empty()) return "must be a file beneath ROOT, e.g. /index.html";
+       c.spa = v;
+       return {};
+     }},
+    {'\0', "error-page", true, set_error_page},
     {'\0', "header-timeout", true,
      [](Config& c, const std::string& v) { return set_seconds(c.header_timeout, v); }},
     {'\0', "idle-timeout", true,
@@ -233,6 +318,12 @@ const Option kOptions[] = {
     {'\0', "max-requests", true,
      [](Config& c, const std::string& v) {
        return set_count<std::size_t, 0, 1'000'000'000>(c.max_requests, v);
+     }},
+    {'\0', "user", true,
+     [](Config& c, const std::string& v) -> std::string {
+       if (!user_exists(v)) return "must be a user of this system (no such user)";
+       c.user = v;
+       return {};
      }},
     {'h', "help", false, nullptr},
     {'\0', "version", false, nullptr},
@@ -250,6 +341,27 @@ const Option* find_short(char name) {
     if (o.short_name != '\0' && o.short_name == name) return &o;
   }
   return nullptr;
+}
+
+// A value as the one-line error shows it: control bytes (a CR or LF in --header) escaped.
+std::string printable(const std::string& v) {
+  std::string out;
+  for (char ch : v) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (c == '\r') {
+      out += "\\r";
+    } else if (c == '\n') {
+      out += "\\n";
+    } else if (c < 0x20 || c == 0x7f) {
+      constexpr std::string_view kHex = "0123456789abcdef";
+      out += "\\x";
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    } else {
+      out += ch;
+    }
+  }
+  return out;
 }
 
 // Walks argv in getopt_long's conventions (without permutation of what follows "--").
@@ -301,7 +413,7 @@ class ArgParser {
       value = &args_[++i_];
     }
     const std::string why = o.apply(r_.config, *value);
-    if (!why.empty()) fail("invalid value for " + shown + ": '" + *value + "' " + why);
+    if (!why.empty()) fail("invalid value for " + shown + ": '" + printable(*value) + "' " + why);
   }
 
   void long_option(const std::string& a) {
@@ -337,6 +449,27 @@ class ArgParser {
 
 }  // namespace
 
-CliResult parse_args(const std::vector<std::string>& args) { return ArgParser(args).run(); }
+CliResult parse_args(const std::vector<std::string>& args) {
+  CliResult r = ArgParser(args).run();
+  if (r.action != CliAction::kRun || !r.config.cors) return r;
+  // --cors writes Access-Control-Allow-Origin itself: a second one would make browsers
+  // refuse the response.
+  for (const auto& [name, value] : r.config.extra_headers) {
+    std::string lower = name;
+    for (char& ch : lower) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+    if (lower.rfind("access-control-", 0) == 0) {
+      r.action = CliAction::kUsageError;
+      r.error = "--header " + name + " conflicts with --cors, which writes the CORS fields";
+      break;
+    }
+  }
+  return r;
+}
+
+std::vector<std::string> long_option_names() {
+  std::vector<std::string> names;
+  for (const Option& o : kOptions) names.emplace_back(o.long_name);
+  return names;
+}
 
 }  // namespace httpower

@@ -16,7 +16,17 @@ inline constexpr std::string_view kSystemMimeTypes = "/etc/mime.types";
 
 struct Config {
   std::string root = ".";
-  std::string bind = "127.0.0.1";
+  // Addresses to listen on, each its own socket (-b, repeatable); empty: 127.0.0.1.
+  std::vector<std::string> bind;
+  // Listening sockets inherited from the service manager (socket activation, systemd.hpp):
+  // when any, they are served and bind / port are not used.
+  std::vector<int> inherited_listeners;
+  // The service manager's notify socket (NOTIFY_SOCKET): "READY=1" once serving,
+  // "STOPPING=1" when the graceful stop begins; empty: none.
+  std::string notify_socket;
+  // --user: the user the server becomes once its sockets, root and logs are open; empty:
+  // stay who started it.
+  std::string user;
   std::uint16_t port = 8080;
   unsigned threads = 0;            // 0: number of CPUs
   std::size_t queue_capacity = 0;  // 0: 64 * threads
@@ -37,6 +47,18 @@ struct Config {
   std::string mime_types_file = std::string(kSystemMimeTypes);
   bool mime_types_file_given = false;
   std::vector<std::pair<std::string, std::string>> mime_overrides;
+
+  // What users configure on a static site (README "Running it"; docs/server.md "Operator
+  // fields").
+  bool precompressed = false;  // serve NAME.br / .zst / .gz for NAME when accepted
+  std::string cache_control;   // Cache-Control of file responses ("" = none)
+  // Per-extension Cache-Control ("css" -> value), checked before cache_control; the first
+  // rule naming the extension wins.
+  std::vector<std::pair<std::string, std::string>> cache_control_by_ext;
+  bool cors = false;           // Access-Control-Allow-Origin: * and preflight answers
+  std::vector<std::pair<std::string, std::string>> extra_headers;  // --header NAME:VALUE
+  std::string spa;             // --spa FILE: served for missing extension-less paths ("" = off)
+  std::vector<std::pair<int, std::string>> error_pages;  // --error-page CODE=/FILE
 
   // Status lines for a person on the error log (stopping, the drain deadline, the exit
   // summary); the binary turns them on, embedders and in-process tests need not.
@@ -81,5 +103,7 @@ struct CliResult {
 
 [[nodiscard]] CliResult parse_args(const std::vector<std::string>& args);
 [[nodiscard]] std::string usage_text();
+// The long name of every option the parser knows, in table order (the help test uses it).
+[[nodiscard]] std::vector<std::string> long_option_names();
 
 }  // namespace httpower

@@ -52,6 +52,8 @@ class ErrorLog {
   void report_at(Clock::time_point now, std::string_view what, int err) EXCLUDES(mu_);
   // Not rate-limited (the exit summary): writes any pending suppressed count, then the line.
   void report_always(std::string_view what) EXCLUDES(mu_);
+  // Reopens a log file under its name (LogSink::reopen): "" or why not.
+  [[nodiscard]] std::string reopen() { return sink_.reopen(); }
   // At exit: announces lines suppressed since the last announcement, if any.
   void finish() EXCLUDES(mu_);
 

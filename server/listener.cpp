@@ -1,6 +1,7 @@
 #include "listener.hpp"
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <ifaddrs.h>
 #include <net/if.h>
 #include <netdb.h>
@@ -25,6 +26,22 @@ std::string numeric_host(const sockaddr_storage& ss) {
     inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in&>(ss).sin_addr, buf, sizeof buf);
   }
   return buf;
+}
+
+// Fills l's address from the bound socket; false (errno set) when it has none of ours.
+bool describe(int fd, Listener& l) {
+  sockaddr_storage ss{};
+  socklen_t len = sizeof ss;
+  if (getsockname(fd, reinterpret_cast<sockaddr*>(&ss), &len) != 0) return false;
+  if (ss.ss_family != AF_INET && ss.ss_family != AF_INET6) {
+    errno = EAFNOSUPPORT;
+    return false;
+  }
+  l.ipv6 = ss.ss_family == AF_INET6;
+  l.port = ntohs(l.ipv6 ? reinterpret_cast<sockaddr_in6&>(ss).sin6_port
+                        : reinterpret_cast<sockaddr_in&>(ss).sin_port);
+  l.host = numeric_host(ss);
+  return true;
 }
 
 }  // namespace
@@ -72,21 +89,40 @@ Listener open_listener(const std::string& bind_addr, std::uint16_t port, int bac
       last_error = std::strerror(errno);
       continue;
     }
-    sockaddr_storage ss{};
-    socklen_t len = sizeof ss;
-    if (getsockname(fd.get(), reinterpret_cast<sockaddr*>(&ss), &len) != 0) {
+    Listener l;
+    if (!describe(fd.get(), l)) {
       last_error = std::strerror(errno);
       continue;
     }
-    Listener l;
-    l.ipv6 = ss.ss_family == AF_INET6;
-    l.port = ntohs(l.ipv6 ? reinterpret_cast<sockaddr_in6&>(ss).sin6_port
-                          : reinterpret_cast<sockaddr_in&>(ss).sin_port);
-    l.host = numeric_host(ss);
     l.fd = std::move(fd);
     return l;
   }
   throw StartupError("cannot listen on " + bind_addr + " port " + service + ": " + last_error);
+}
+
+Listener adopt_listener(int fd) {
+  UniqueFd owned(fd);
+  int listening = 0;
+  int type = 0;
+  socklen_t len = sizeof listening;
+  const bool is_socket = getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len) == 0;
+  len = sizeof type;
+  Listener l;
+  if (!is_socket || listening == 0 || getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) != 0 ||
+      type != SOCK_STREAM || !describe(fd, l)) {
+    throw StartupError("inherited descriptor " + std::to_string(fd) +
+                       " (LISTEN_FDS) is not a listening TCP socket");
+  }
+  // The acceptor polls and must never block in accept4; a child must not inherit it.
+  const int flags = fcntl(fd, F_GETFL);
+  if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) != 0 || fcntl(fd, F_SETFD, FD_CLOEXEC) != 0) {
+    throw StartupError("inherited descriptor " + std::to_string(fd) + ": " + std::strerror(errno));
+  }
+  const int one = 1;
+  (void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);  // as open_listener does
+  l.inherited = true;
+  l.fd = std::move(owned);
+  return l;
 }
 
 std::string listener_url(const Listener& l) {

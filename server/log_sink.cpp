@@ -89,7 +89,21 @@ LogSink::LogSink(const std::string& target, int std_fd, const char* what) {
   }
   fd_ = owned_.get();
   kind_ = kind_of(fd_);
+  target_ = target;
+  what_ = what;
   if (kind_ == Kind::kStream) set_nonblocking(fd_);  // a FIFO or device we opened ourselves
+}
+
+std::string LogSink::reopen() {
+  if (kind_ != Kind::kFile || !owned_) return {};
+  const std::string head = std::string("cannot reopen ") + what_ + " '" + target_ + "': ";
+  const char* tail = "; still writing to the old file";
+  UniqueFd fresh(::open(target_.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY | O_NONBLOCK, 0644));
+  if (!fresh) return head + std::strerror(errno) + tail;
+  if (const char* why = unfit_for_lines(fresh.get())) return head + why + tail;
+  if (kind_of(fresh.get()) != Kind::kFile) return head + "it is no longer a regular file" + tail;
+  if (::dup3(fresh.get(), owned_.get(), O_CLOEXEC) < 0) return head + std::strerror(errno) + tail;
+  return {};
 }
 
 ssize_t LogSink::write_once(std::string_view data) const noexcept {

@@ -52,6 +52,13 @@ class LogSink {
   // written or committed; kWouldBlock when the sink is full (nothing of data was written);
   // kFailed on an error (errno is left set; nothing of data will be written).
   [[nodiscard]] Write write(std::string_view data) noexcept EXCLUDES(mu_);
+  // A file target opened again under its name, for a log renamed away (logrotate, then
+  // SIGUSR1). The new file takes the old one's descriptor number (dup3), which the kernel
+  // swaps atomically: a write in flight goes whole to the old file, every later one whole to
+  // the new, and no writer ever sees a closed descriptor, so no line is lost or cut. Other
+  // sinks (stdout, a pipe, a FIFO, a terminal) have nothing to reopen. Returns "" or why
+  // not, one line; the old file then stays in use.
+  [[nodiscard]] std::string reopen();
   // Waits until the sink may accept a write, or the deadline. True when it may.
   [[nodiscard]] bool wait_writable(std::chrono::steady_clock::time_point deadline) const noexcept;
 
@@ -60,6 +67,8 @@ class LogSink {
   ssize_t write_once(std::string_view data) const noexcept;
 
   UniqueFd owned_;
+  std::string target_;  // the file name, for reopen()
+  const char* what_ = "log";
   int fd_ = -1;
   Kind kind_ = Kind::kOff;
   Mutex mu_;

@@ -2,7 +2,8 @@
 //
 // Signals (S1): SIGINT and SIGTERM are blocked in the main thread before any thread starts,
 // so every thread inherits the mask and none is ever interrupted; a signalfd delivers them
-// to the supervisor thread as ordinary reads. No code runs in signal context at all.
+// to the supervisor thread as ordinary reads. No code runs in signal context at all. SIGUSR1
+// (reopen the log files) travels the same way.
 
 #include <signal.h>
 #include <sys/signalfd.h>
@@ -10,13 +11,16 @@
 
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 #include <exception>
 #include <string>
 #include <vector>
 
 #include "config.hpp"
 #include "httpower/version.hpp"
+#include "privileges.hpp"
 #include "server.hpp"
+#include "systemd.hpp"
 
 int main(int argc, char** argv) {
   using namespace httpower;
@@ -40,6 +44,7 @@ int main(int argc, char** argv) {
   sigemptyset(&stop_signals);
   sigaddset(&stop_signals, SIGINT);
   sigaddset(&stop_signals, SIGTERM);
+  sigaddset(&stop_signals, SIGUSR1);
   if (pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr) != 0) {
     std::fprintf(stderr, "httpower: cannot block signals\n");
     return 1;
@@ -53,10 +58,15 @@ int main(int argc, char** argv) {
   const std::uint64_t fds = raise_fd_limit();
   try {
     cli.config.announce = true;
+    cli.config.inherited_listeners = inherited_listen_fds();
+    if (const char* notify = std::getenv("NOTIFY_SOCKET")) cli.config.notify_socket = notify;
     Server server(cli.config);
     server.start(sfd.get());
     const std::string warning = fd_limit_warning(server.config(), fds);
     if (!warning.empty()) std::fprintf(stderr, "httpower: %s\n", warning.c_str());
+    // After start: a failed start-up is one line, and by now --user has taken effect.
+    const std::string root_note = root_warning(server.config().user);
+    if (!root_note.empty()) std::fprintf(stderr, "httpower: %s\n", root_note.c_str());
     const std::vector<std::string> urls = server.urls();
     std::printf("httpower: serving %s on %s (%u workers, at most %zu connections%s); Ctrl-C stops\n",
                 server.root().c_str(), urls.front().c_str(), server.config().threads,

@@ -766,7 +766,7 @@ TEST_F(Serve, FastDownloadYieldsTheOnlyWorkerToAWaitingRequest) {
 
 TEST_F(Serve, Ipv6Loopback) {
   Config c = test_config(root_->path());
-  c.bind = "::1";
+  c.bind = {"::1"};
   c.port = 0;
   try {
     Listener probe = open_listener("::1", 0, 1);

@@ -22,8 +22,11 @@
 #include <sstream>
 #include <system_error>
 
+#include "httpower/field_syntax.hpp"
 #include "httpower/target_resolver.hpp"
 #include "httpower/version.hpp"
+#include "privileges.hpp"
+#include "systemd.hpp"
 
 namespace httpower {
 
@@ -93,22 +96,40 @@ Config finalized(Config c) {
   return c;
 }
 
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    char x = a[i], y = b[i];
-    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
-    if (y >= 'A' && y <= 'Z') y = static_cast<char>(y - 'A' + 'a');
-    if (x != y) return false;
-  }
-  return true;
-}
-
 std::string_view field(const RequestHead& head, std::string_view name) {
   for (const HeaderField& f : head.headers) {
-    if (iequals(f.name, name)) return f.value;
+    if (iequals_ascii(f.name, name)) return f.value;
   }
   return {};
+}
+
+// Every field `name` of the request, joined with ", " into buf (RFC 9110 §5.3); false when
+// there is none.
+bool joined_field(const RequestHead& head, std::string_view name, std::string& buf) {
+  bool present = false;
+  buf.clear();
+  for (const HeaderField& f : head.headers) {
+    if (!iequals_ascii(f.name, name)) continue;
+    if (present) buf += ", ";
+    buf += f.value;
+    present = true;
+  }
+  return present;
+}
+
+// A path --spa never answers for: its last segment has an extension (a '.' in it: "app.js")
+// so it names a file, or a segment is a dotfile (".env", ".well-known"): a missing ACME
+// challenge or a config file must be 404, not the app.
+bool names_a_file(std::string_view path) {
+  const std::size_t slash = path.rfind('/');
+  const std::string_view last = slash == std::string_view::npos ? path : path.substr(slash + 1);
+  return last.find('.') != std::string_view::npos || path.starts_with('.') ||
+         path.find("/.") != std::string_view::npos;
+}
+
+bool not_older(const FileFacts& variant, const FileFacts& original) {
+  if (variant.mtime_sec != original.mtime_sec) return variant.mtime_sec > original.mtime_sec;
+  return variant.mtime_nsec >= original.mtime_nsec;
 }
 
 }  // namespace
@@ -120,6 +141,9 @@ struct Server::Worker {
   std::array<HeaderField, RequestParser::kMaxHeaderFields> probe_slots{};  // drain look-ahead
   std::string target_buf;    // resolve_target's buffer; reserved so views stay put
   std::string path_scratch;  // C string for openat2
+  std::string variant_path;  // NAME.br and the like (--precompressed)
+  std::string joined;        // a request field given several times, joined
+  std::string fields;        // the response's operator fields with a CORS preflight's
   PendingLine pending;       // the access-log line of the response being sent ...
   bool has_pending = false;  // ... until it ends or parks (then it moves to the connection)
 };
@@ -143,8 +167,12 @@ void Server::start(int signal_fd) {
   root_ = std::make_unique<FileRoot>(config_.root, config_.dotfiles);
   log_ = std::make_unique<AccessLog>(config_.access_log, *errors_);
   mime_ = load_mime_types(config_);
-  listener_ = open_listener(config_.bind, config_.port, kBacklog);
-  url_ = listener_urls(listener_).front();
+  resolve_operator_files();
+  open_listeners();
+  url_ = urls().front();
+  // Everything that needs the starting user's rights is open; no thread exists yet, so the
+  // switch covers the whole process.
+  if (!config_.user.empty()) drop_privileges(config_.user);
   stop_fd_.reset(eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC));
   accept_fd_.reset(eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC));
   reserve_fd_.reset(::open("/dev/null", O_RDONLY | O_CLOEXEC));
@@ -182,6 +210,65 @@ void Server::start(int signal_fd) {
   started_ = true;
 }
 
+void Server::open_listeners() {
+  if (!config_.inherited_listeners.empty()) {
+    for (const int fd : config_.inherited_listeners) listeners_.push_back(adopt_listener(fd));
+    return;
+  }
+  for (const std::string& addr : config_.bind) {
+    listeners_.push_back(open_listener(addr, config_.port, kBacklog));
+  }
+}
+
+std::vector<std::string> Server::urls() const {
+  std::vector<std::string> all;
+  for (const Listener& l : listeners_) {
+    for (std::string& u : listener_urls(l)) {
+      if (std::find(all.begin(), all.end(), u) == all.end()) all.push_back(std::move(u));
+    }
+  }
+  return all;
+}
+
+void Server::reopen_logs() {
+  for (const std::string& why : {errors_->reopen(), log_->reopen()}) {
+    if (!why.empty()) errors_->report_always(why);
+  }
+  announce("SIGUSR1: log files reopened");
+}
+
+// --cors and --header become lines every response carries; --spa must name a regular file
+// beneath the root (a start-up error otherwise); --error-page files may be missing (the
+// built-in page is sent then) and are looked up per response.
+void Server::resolve_operator_files() {
+  extra_fields_.clear();
+  if (config_.cors) extra_fields_ += "Access-Control-Allow-Origin: *\r\n";
+  for (const auto& [name, value] : config_.extra_headers) {
+    extra_fields_ += name + ": " + value + "\r\n";
+  }
+  const auto beneath_root = [](const std::string& file, std::string& buf) {
+    return resolve_target(file.starts_with('/') ? file : "/" + file, buf);
+  };
+  if (!config_.spa.empty()) {
+    spa_target_ = beneath_root(config_.spa, spa_buf_);
+    std::string scratch;
+    if (!spa_target_.ok() || spa_target_.has_query ||
+        root_->open(spa_target_.path, scratch).facts.kind != FileKind::kRegular) {
+      throw StartupError("--spa " + config_.spa + ": not a regular file beneath " +
+                         root_->absolute_path());
+    }
+  }
+  error_pages_.clear();
+  for (const auto& [status, file] : config_.error_pages) {
+    std::string buf;
+    const ResolvedTarget t = beneath_root(file, buf);
+    if (!t.ok() || t.has_query || t.path.empty()) {
+      throw StartupError("--error-page " + file + ": not a file path beneath the root");
+    }
+    error_pages_.emplace_back(status, std::string(t.path));
+  }
+}
+
 // Only the poller and workers can be running (the supervisor is the last thread started):
 // the same wake-ups as the end of the shutdown, with no connection open yet.
 void Server::stop_started_threads() noexcept {
@@ -210,7 +297,14 @@ ServerStats Server::stats() const noexcept {
 int Server::run() {
   if (!started_) return 1;
   HTTPOWER_SET_SELF(handoff::Role::kAcceptor);
-  pollfd fds[2] = {{listener_.fd.get(), POLLIN, 0}, {accept_fd_.get(), POLLIN, 0}};
+  // Every listener, then the acceptor's eventfd.
+  std::vector<pollfd> fds;
+  for (const Listener& l : listeners_) fds.push_back({l.fd.get(), POLLIN, 0});
+  fds.push_back({accept_fd_.get(), POLLIN, 0});
+  const std::size_t wake = listeners_.size();
+  if (!notify_service_manager(config_.notify_socket, "READY=1")) {
+    errors_->report("notify socket: READY=1", errno);
+  }
   while (!draining_.load()) {
     bool at_limit = false;
     if (live_.load() >= config_.max_connections) {
@@ -226,23 +320,25 @@ int Server::run() {
       reserve_fd_.reset(::open("/dev/null", O_RDONLY | O_CLOEXEC));
       if (reserve_fd_ && !at_limit) acceptor_waiting_.store(false);
     }
-    fds[0].events = at_limit ? 0 : POLLIN;
-    const int n = ::poll(fds, 2, -1);
+    for (std::size_t i = 0; i < wake; ++i) fds[i].events = at_limit ? 0 : POLLIN;
+    const int n = ::poll(fds.data(), fds.size(), -1);
     if (n < 0) {  // EINTR cannot happen (signals blocked), but is harmless
       if (errno != EINTR) errors_->report("acceptor poll", errno);
       continue;
     }
-    if (fds[1].revents & POLLIN) {
+    if (fds[wake].revents & POLLIN) {
       drain_eventfd(accept_fd_.get());
       acceptor_waiting_.store(false);
     }
     if (draining_.load()) break;
-    if (!at_limit && (fds[0].revents & POLLIN)) accept_batch();
+    for (std::size_t i = 0; i < wake && !at_limit; ++i) {
+      if (fds[i].revents & POLLIN) accept_batch(fds[i].fd);
+    }
   }
   // S2 step 1: take what the kernel already accepted (they get an answer or an orderly
   // close), then close the listener: new connects are refused.
   drain_backlog();
-  listener_.fd.reset();
+  for (Listener& l : listeners_) l.fd.reset();
   HTTPOWER_TRACE(kAcceptorStopped);
   // The drain is not over before this point: connections taken from the backlog above count.
   listener_closed_.store(true);
@@ -277,13 +373,13 @@ void Server::announce(const std::string& line) {
   if (config_.announce) errors_->report_always(line);
 }
 
-void Server::accept_batch() {
+void Server::accept_batch(int listen_fd) {
   // The spare descriptor first: after a refusal its slot holds the refused connection, and
   // it takes a slot back before any new connection can.
   if (!reserve_fd_) reserve_fd_.reset(::open("/dev/null", O_RDONLY | O_CLOEXEC));
   for (int i = 0; i < kAcceptBatch && !draining_.load(); ++i) {
     if (live_.load() >= config_.max_connections) return;
-    const int fd = accept4(listener_.fd.get(), nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    const int fd = accept4(listen_fd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (fd >= 0) {
       admit(UniqueFd(fd), false);
       continue;
@@ -298,7 +394,7 @@ void Server::accept_batch() {
       case ENOBUFS:
       case ENOMEM:
         errors_->report("accept4: a pending connection is closed unanswered", errno);
-        handle_fd_exhaustion();
+        handle_fd_exhaustion(listen_fd);
         return;
       case EAGAIN:  // backlog empty
         return;
@@ -314,11 +410,11 @@ void Server::accept_batch() {
 // pending connection, which gets a 503 rather than hanging in the backlog
 // (refuse_unavailable); then, if we hold connections, wait for one of them to close (an
 // event, with a 1 s cap in case the descriptors are held by someone else).
-void Server::handle_fd_exhaustion() {
+void Server::handle_fd_exhaustion(int listen_fd) {
   if (!reserve_fd_) reserve_fd_.reset(::open("/dev/null", O_RDONLY | O_CLOEXEC));
   if (reserve_fd_) {
     reserve_fd_.reset();
-    const int fd = accept4(listener_.fd.get(), nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    const int fd = accept4(listen_fd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (fd >= 0) refuse_unavailable(UniqueFd(fd));
     // Fails while the refused connection lingers in the slot; accept_batch retries.
     reserve_fd_.reset(::open("/dev/null", O_RDONLY | O_CLOEXEC));
@@ -332,22 +428,33 @@ void Server::handle_fd_exhaustion() {
 }
 
 void Server::drain_backlog() {
-  if (!listener_.fd) return;
+  for (const Listener& l : listeners_) {
+    if (l.fd) drain_listener(l);
+  }
+}
+
+void Server::drain_listener(const Listener& l) {
+  const int listen_fd = l.fd.get();
   // First make the listener drop every new SYN (a socket filter that accepts nothing): then
   // no handshake can complete between the last accept below and the close, where the kernel
   // would reset it. A dropped SYN is retried by the client after ~1 s and then refused.
+  // An inherited socket is left unfiltered: the service manager's copy of it outlives this
+  // process, and what arrives after the last accept below waits there for the next instance
+  // (a restart loses no connection).
   sock_filter drop_all = BPF_STMT(BPF_RET | BPF_K, 0);
   sock_fprog prog{1, &drop_all};
-  (void)setsockopt(listener_.fd.get(), SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof prog);
+  if (!l.inherited) {
+    (void)setsockopt(listen_fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof prog);
+  }
   for (int i = 0; i < kBacklogDrainMax; ++i) {
-    const int fd = accept4(listener_.fd.get(), nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    const int fd = accept4(listen_fd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (fd < 0) {
       if (errno == EINTR || errno == ECONNABORTED) continue;
       // Out of descriptors: refuse with 503 (or wait for a close) rather than leave the
       // backlog to the listener's close, which resets it; bounded by the drain deadline.
       if ((errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) &&
           !aborting_.load()) {
-        handle_fd_exhaustion();
+        handle_fd_exhaustion(listen_fd);
         continue;
       }
       return;
@@ -496,7 +603,13 @@ bool Server::wait_supervisor_event(int timeout_ms) {
   if (signal_fd_ >= 0 && (fds[1].revents & POLLIN)) {
     signalfd_siginfo info[8];
     const ssize_t r = ::read(signal_fd_, info, sizeof info);
-    if (r > 0) stop_requests_.fetch_add(static_cast<unsigned>(r / sizeof(signalfd_siginfo)));
+    for (ssize_t i = 0; i < r / static_cast<ssize_t>(sizeof(signalfd_siginfo)); ++i) {
+      if (info[i].ssi_signo == SIGUSR1) {
+        reopen_logs();
+      } else {
+        stop_requests_.fetch_add(1);
+      }
+    }
   }
   return true;
 }
@@ -525,6 +638,7 @@ void Server::supervise() {
   HTTPOWER_TRACE(kDrainBegin);
   notify(accept_fd_.get());
   poller_->begin_drain();
+  (void)notify_service_manager(config_.notify_socket, "STOPPING=1");
   announce("stopping: no new connections; finishing the responses of " +
            count_text(live_.load(), "open connection") + " for up to " +
            seconds_text(config_.drain_timeout) + " (Ctrl-C again stops at once)");
@@ -759,12 +873,14 @@ void Server::handle_request(Worker& w, Connection& c, const RequestHead& head,
   ctx.types = &mime_;
 
   const ResolvedTarget t = resolve_target(head.path, w.target_buf);
+  ctx.extra_fields = request_fields(w, head, t);
   if (needs_file(head, t)) {
     plan_get(w, c, head, t, ctx);
   } else {
     plan_response(head, t, FileFacts{}, ctx, c.plan);
     prepare_body(c, UniqueFd());
   }
+  apply_error_page(w, c, head, ctx);
   if (w.log.enabled()) {
     LogRecord rec;
     rec.peer = c.peer;
@@ -844,23 +960,132 @@ void Server::plan_get(Worker& w, Connection& c, const RequestHead& head,
       prepare_body(c, UniqueFd());
       return;
     }
-    if (idx.facts.kind == FileKind::kRegular) {
-      plan_response(head, index, idx.facts, ctx, c.plan);
-      prepare_body(c, std::move(idx.fd));
-      return;
-    }
+    if (idx.facts.kind == FileKind::kRegular) return serve_file(w, c, head, index, std::move(idx), ctx);
     if (config_.listing) {
       const std::string_view rel = std::string_view(shown).substr(1, t.path.size());
       const std::string html =
-          directory_listing(*root_, f.fd.get(), rel, shown, config_.dotfiles);
+          directory_listing(*root_, f.fd.get(), rel, shown, config_.dotfiles,
+                            parse_listing_query(t.query));
       plan_generated(head, "text/html; charset=utf-8", html, ctx, c.plan);
       prepare_body(c, UniqueFd());
       return;
     }
   }
+  if (spa_applies(head, t, f)) {
+    OpenedFile app = root_->open(spa_target_.path, w.path_scratch);
+    if (app.facts.kind == FileKind::kRegular) return serve_file(w, c, head, spa_target_, std::move(app), ctx);
+  }
+  serve_file(w, c, head, t, std::move(f), ctx);
+}
+
+// --spa: a GET or HEAD of a missing path that names no file (names_a_file) from a client
+// that accepts text/html.
+bool Server::spa_applies(const RequestHead& head, const ResolvedTarget& t,
+                         const OpenedFile& f) const {
+  if (config_.spa.empty() || f.facts.kind != FileKind::kMissing || names_a_file(t.path)) {
+    return false;
+  }
+  std::string_view accept;
+  bool present = false;
+  for (const HeaderField& h : head.headers) {
+    if (!iequals_ascii(h.name, "accept")) continue;
+    accept = h.value;  // one field: a client sends one, and a second changes nothing here
+    present = true;
+    break;
+  }
+  return accepts_html(accept, present);
+}
+
+// A file (or what stands for it: 403, 404) planned with the operator's fields, from its
+// precompressed variant when one is acceptable.
+void Server::serve_file(Worker& w, Connection& c, const RequestHead& head,
+                        const ResolvedTarget& t, OpenedFile f, const PlanContext& ctx) {
   sniff_text(t.path, f);
-  plan_response(head, t, f.facts, ctx, c.plan);
+  PlanContext fc = ctx;
+  if (f.facts.kind == FileKind::kRegular && !t.trailing_slash) {
+    fc.cache_control = cache_control_for(t.path);
+    if (config_.precompressed) {
+      // Every file response varies with Accept-Encoding once variants may be served: a
+      // cache must not hand the identity bytes to a client that asked for br, nor the reverse.
+      fc.vary_accept_encoding = true;
+      OpenedFile variant;
+      const Coding coding = find_variant(w, head, t.path, f.facts, variant);
+      if (coding != Coding::kIdentity) {
+        variant.facts.utf8_text = f.facts.utf8_text;  // the original's Content-Type
+        fc.content_encoding = coding_name(coding);
+        f = std::move(variant);
+      }
+    }
+  }
+  plan_response(head, t, f.facts, fc, c.plan);
   prepare_body(c, std::move(f.fd));
+}
+
+// The best acceptable variant of `path` that is a regular file not older than the original
+// (an older one is stale: it was compressed from an earlier version).
+Coding Server::find_variant(Worker& w, const RequestHead& head, std::string_view path,
+                            const FileFacts& original, OpenedFile& variant) const {
+  const bool present = joined_field(head, "accept-encoding", w.joined);
+  std::array<Coding, 3> order{};
+  const std::size_t n = candidate_codings(parse_accept_encoding(w.joined, present), order);
+  for (std::size_t i = 0; i < n; ++i) {
+    w.variant_path.assign(path);
+    w.variant_path += coding_suffix(order[i]);
+    variant = root_->open(w.variant_path, w.path_scratch);
+    if (variant.facts.kind == FileKind::kRegular && not_older(variant.facts, original)) {
+      return order[i];
+    }
+  }
+  variant = OpenedFile{};
+  return Coding::kIdentity;
+}
+
+std::string_view Server::cache_control_for(std::string_view path) const {
+  const std::size_t slash = path.rfind('/');
+  const std::string_view last = slash == std::string_view::npos ? path : path.substr(slash + 1);
+  const std::size_t dot = last.rfind('.');
+  if (dot != std::string_view::npos) {
+    for (const auto& [ext, value] : config_.cache_control_by_ext) {
+      if (iequals_ascii(ext, last.substr(dot + 1))) return value;
+    }
+  }
+  return config_.cache_control;
+}
+
+// The operator's lines, and with --cors the preflight's fields for an OPTIONS that asks
+// with Access-Control-Request-Method (the Fetch standard's CORS preflight).
+//
+// With --spa, what a GET or HEAD of a path that names no file gets depends on the request's
+// Accept (the app, or the 404): such responses say "Vary: Accept", so that a cache never
+// hands the app's HTML to a JSON client or the 404 to a browser.
+std::string_view Server::request_fields(Worker& w, const RequestHead& head,
+                                        const ResolvedTarget& t) const {
+  const bool preflight = config_.cors && head.method == Method::kOptions &&
+                         !field(head, "access-control-request-method").empty();
+  const bool spa_route = !config_.spa.empty() && needs_file(head, t) && !names_a_file(t.path);
+  if (!preflight && !spa_route) return extra_fields_;
+  w.fields = extra_fields_;
+  if (preflight) append_cors_preflight(w.fields, field(head, "access-control-request-headers"));
+  if (spa_route) w.fields += "Vary: Accept\r\n";
+  return w.fields;
+}
+
+// --error-page: an error status the operator has a page for is answered with that page's
+// bytes and the same status; a page that cannot be opened leaves the built-in one. 416 keeps
+// the built-in page, whose Content-Range a range client needs.
+void Server::apply_error_page(Worker& w, Connection& c, const RequestHead& head,
+                              const PlanContext& ctx) {
+  const int status = c.plan.status();
+  if (error_pages_.empty() || status < 400 || status == 416) return;
+  for (const auto& [code, path] : error_pages_) {
+    if (code != status) continue;
+    OpenedFile page = root_->open(path, w.path_scratch);
+    if (page.facts.kind != FileKind::kRegular) return;
+    sniff_text(path, page);
+    plan_error_file(head, status, path, page.facts, ctx, c.plan);
+    prepare_body(c, std::move(page.fd));
+    return;
+  }
 }
 
 // A file whose extension no MIME layer knows is text/plain when its first bytes are UTF-8

@@ -29,6 +29,8 @@
 #include "error_log.hpp"
 #include "httpower/bounded_queue.hpp"
 #include "httpower/mime.hpp"
+#include "httpower/negotiation.hpp"
+#include "httpower/target_resolver.hpp"
 #include "listener.hpp"
 #include "poller.hpp"
 #include "static_files.hpp"
@@ -64,10 +66,16 @@ class Server {
   // Async-signal-safe: the first call starts the graceful stop, the second forces it.
   void request_stop() noexcept;
 
-  [[nodiscard]] std::uint16_t port() const noexcept { return listener_.port; }
+  // The first listener's port and URL (one listener per -b, or per inherited socket).
+  [[nodiscard]] std::uint16_t port() const noexcept { return listeners_.front().port; }
   [[nodiscard]] std::string url() const { return url_; }
-  // Every URL a person can open (listener_urls); url() is the first.
-  [[nodiscard]] std::vector<std::string> urls() const { return listener_urls(listener_); }
+  // Every URL a person can open (listener_urls of every listener, in order); url() is the
+  // first.
+  [[nodiscard]] std::vector<std::string> urls() const;
+  // Reopens the access and error log files under their names (SIGUSR1 in the binary, after
+  // logrotate renamed them); a log that cannot be reopened keeps its old file and says so
+  // on the error log.
+  void reopen_logs();
   [[nodiscard]] const std::string& root() const noexcept { return root_->absolute_path(); }
   [[nodiscard]] const Config& config() const noexcept { return config_; }
   [[nodiscard]] std::size_t open_connections() const noexcept { return live_.load(); }
@@ -83,6 +91,9 @@ class Server {
   // For tests: the n-th thread start() spawns (1-based; 0 = none) fails as if the system
   // refused it (std::system_error, EAGAIN), so the clean-up of a partial start is testable.
   void fail_thread_start_for_test(unsigned n) noexcept { fail_thread_at_ = n; }
+  // For tests: a connected socket (one end of a socketpair) enters as if just accepted, and
+  // the real workers and poller serve it (fuzz/connection_fuzzer).
+  void adopt_for_test(UniqueFd fd) { admit(std::move(fd), false); }
 
  private:
   struct Worker;
@@ -90,12 +101,14 @@ class Server {
   // send budget is spent while other connections wait in the ready queue (fairness, W1).
   enum class SendResult { kDone, kBlocked, kError };
 
-  void accept_batch();
-  void handle_fd_exhaustion();
+  void open_listeners();
+  void accept_batch(int listen_fd);
+  void handle_fd_exhaustion(int listen_fd);
   void refuse_unavailable(UniqueFd fd);
   void count_accepted() noexcept;
   void stop_started_threads() noexcept;
   void drain_backlog();
+  void drain_listener(const Listener& l);
   void admit(UniqueFd fd, bool during_drain);
   void supervise();
   [[nodiscard]] bool wait_drained();
@@ -110,6 +123,17 @@ class Server {
                                      std::uint64_t discard) const;
   void plan_get(Worker& w, Connection& c, const RequestHead& head, const ResolvedTarget& t,
                 const PlanContext& ctx);
+  void serve_file(Worker& w, Connection& c, const RequestHead& head, const ResolvedTarget& t,
+                  OpenedFile f, const PlanContext& ctx);
+  [[nodiscard]] Coding find_variant(Worker& w, const RequestHead& head, std::string_view path,
+                                    const FileFacts& original, OpenedFile& variant) const;
+  [[nodiscard]] bool spa_applies(const RequestHead& head, const ResolvedTarget& t,
+                                 const OpenedFile& f) const;
+  [[nodiscard]] std::string_view cache_control_for(std::string_view path) const;
+  [[nodiscard]] std::string_view request_fields(Worker& w, const RequestHead& head,
+                                                const ResolvedTarget& t) const;
+  void apply_error_page(Worker& w, Connection& c, const RequestHead& head, const PlanContext& ctx);
+  void resolve_operator_files();
   void prepare_body(Connection& c, UniqueFd file);
   void sniff_text(std::string_view path, OpenedFile& f) const;
   SendResult send_some(Connection& c);
@@ -130,7 +154,12 @@ class Server {
   std::unique_ptr<FileRoot> root_;
   std::unique_ptr<AccessLog> log_;
   MimeTypes mime_;
-  Listener listener_;
+  // Resolved at start-up from the operator's options (docs/server.md "Operator fields").
+  std::string extra_fields_;      // --cors and --header lines, on every response
+  std::string spa_buf_;           // --spa's resolved target lives here
+  ResolvedTarget spa_target_;
+  std::vector<std::pair<int, std::string>> error_pages_;  // status -> path beneath the root
+  std::vector<Listener> listeners_;
   std::string url_;
   BoundedQueue<ConnPtr> queue_;
   std::unique_ptr<Poller> poller_;

@@ -36,7 +36,7 @@ TEST(Cli, HelpAndVersionExitZero) {
   ChildServer help({"--help"});
   auto line = help.read_line();
   ASSERT_TRUE(line);
-  EXPECT_NE(line->find("usage: httpower"), std::string::npos);
+  EXPECT_NE(line->find("Usage: httpower"), std::string::npos);
   EXPECT_EQ(help.wait_exit(), 0);
   ChildServer version({"--version"});
   auto v = version.read_line();

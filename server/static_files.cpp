@@ -48,7 +48,6 @@ OpenedFile facts_of(UniqueFd fd) {
   f.facts.size = static_cast<std::uint64_t>(st.st_size);
   f.facts.mtime_sec = st.st_mtim.tv_sec;
   f.facts.mtime_nsec = static_cast<std::uint32_t>(st.st_mtim.tv_nsec);
-  f.facts.inode = st.st_ino;
   if (S_ISREG(st.st_mode)) {
     f.facts.kind = FileKind::kRegular;
   } else if (S_ISDIR(st.st_mode)) {
@@ -217,10 +216,10 @@ void collect_entries(const FileRoot& root, int dir, std::string_view rel_dir, bo
 }  // namespace
 
 std::string directory_listing(const FileRoot& root, int dir, std::string_view rel_dir,
-                              std::string_view url_path, bool show_hidden) {
+                              std::string_view url_path, bool show_hidden, ListingOrder order) {
   std::vector<ListingEntry> entries;
   collect_entries(root, dir, rel_dir, show_hidden, entries);
-  return render_listing(url_path, std::move(entries));
+  return render_listing(url_path, std::move(entries), order);
 }
 
 }  // namespace httpower

@@ -25,6 +25,7 @@
 #include <string>
 #include <string_view>
 
+#include "httpower/listing.hpp"
 #include "httpower/response_planner.hpp"
 #include "unique_fd.hpp"
 
@@ -69,7 +70,9 @@ class FileRoot {
 // hidden name; no FIFO, socket or device), and its size and date are those of what was
 // opened. Names beginning with '.' are listed only with `show_hidden` (--dotfiles).
 // `url_path` is the raw request path (ending in '/'), shown in the title after escaping.
+// `order`: from the request's query (parse_listing_query).
 [[nodiscard]] std::string directory_listing(const FileRoot& root, int dir, std::string_view rel_dir,
-                                            std::string_view url_path, bool show_hidden = false);
+                                            std::string_view url_path, bool show_hidden = false,
+                                            ListingOrder order = {});
 
 }  // namespace httpower

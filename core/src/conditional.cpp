@@ -2,18 +2,11 @@
 
 #include <cstdio>
 
+#include "httpower/field_syntax.hpp"
 #include "httpower/http_date.hpp"
 
 namespace httpower {
 namespace {
-
-bool is_ows(char c) noexcept { return c == ' ' || c == '\t'; }
-
-std::string_view trim(std::string_view s) noexcept {
-  while (!s.empty() && is_ows(s.front())) s.remove_prefix(1);
-  while (!s.empty() && is_ows(s.back())) s.remove_suffix(1);
-  return s;
-}
 
 // etagc = %x21 / %x23-7E / obs-text
 bool is_etagc(char ch) noexcept {
@@ -52,26 +45,24 @@ bool is_get_or_head(Method m) noexcept { return m == Method::kGet || m == Method
 
 }  // namespace
 
-EntityTag make_etag(std::uint64_t inode, std::uint64_t size, std::int64_t mtime_sec,
-                    std::uint32_t mtime_nsec) noexcept {
+EntityTag make_etag(std::uint64_t size, std::int64_t mtime_sec, std::uint32_t mtime_nsec) noexcept {
   EntityTag t;
-  const int n = std::snprintf(t.buf_.data(), t.buf_.size(), "\"%llx-%llx-%llx.%x\"",
-                              static_cast<unsigned long long>(inode),
+  const int n = std::snprintf(t.buf_.data(), t.buf_.size(), "\"%llx-%llx.%x\"",
                               static_cast<unsigned long long>(size),
                               static_cast<unsigned long long>(mtime_sec), mtime_nsec);
-  // At most 2 + 3 * 16 + 2 + 1 + 8 = 61 characters: always fits.
+  // At most 2 + 2 * 16 + 1 + 1 + 8 = 44 characters: always fits.
   t.len_ = (n > 0 && static_cast<std::size_t>(n) < t.buf_.size()) ? static_cast<std::size_t>(n) : 0;
   return t;
 }
 
 bool etag_list_matches(std::string_view field, std::string_view etag, EtagCompare cmp) noexcept {
-  field = trim(field);
+  field = trim_ows(field);
   if (field == "*") return !etag.empty();
   bool any = false;
   bool matched = false;
   while (true) {
     const std::size_t comma = field.find(',');
-    const std::string_view item = trim(field.substr(0, comma));
+    const std::string_view item = trim_ows(field.substr(0, comma));
     if (!item.empty()) {  // #rule: empty elements are allowed
       ParsedTag t;
       if (!parse_entity_tag(item, t)) return false;  // an invalid list matches nothing
@@ -114,7 +105,7 @@ Precondition evaluate_preconditions(const RequestHead& head, const Validators& v
 }
 
 bool if_range_holds(std::string_view if_range, const Validators& v, std::int64_t now) noexcept {
-  if_range = trim(if_range);
+  if_range = trim_ows(if_range);
   if (if_range.empty()) return false;
   if (if_range.front() == '"' || if_range.substr(0, 2) == "W/") {
     ParsedTag t;

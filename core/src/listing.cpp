@@ -45,10 +45,42 @@ bool natural_less(std::string_view a, std::string_view b) noexcept {
   return a < b;  // equal but for case or leading zeros: byte-wise, for a total order
 }
 
-void sort_listing(std::vector<ListingEntry>& entries) {
-  std::sort(entries.begin(), entries.end(), [](const ListingEntry& a, const ListingEntry& b) {
-    if (a.dir != b.dir) return a.dir;
+ListingOrder parse_listing_query(std::string_view query) noexcept {
+  ListingOrder o;
+  bool have_sort = false, have_order = false;
+  while (!query.empty()) {
+    const std::size_t amp = query.find('&');
+    const std::string_view pair = query.substr(0, amp);
+    query = amp == std::string_view::npos ? std::string_view{} : query.substr(amp + 1);
+    if (pair.starts_with("sort=") && !have_sort) {
+      have_sort = true;
+      const std::string_view v = pair.substr(5);
+      if (v == "size") o.key = ListingSort::kSize;
+      if (v == "date") o.key = ListingSort::kDate;
+    } else if (pair.starts_with("order=") && !have_order) {
+      have_order = true;
+      o.descending = pair.substr(6) == "desc";
+    }
+  }
+  return o;
+}
+
+void sort_listing(std::vector<ListingEntry>& entries, ListingOrder order) {
+  const auto key_less = [order](const ListingEntry& a, const ListingEntry& b) {
+    switch (order.key) {
+      case ListingSort::kSize:
+        if (a.size != b.size) return a.size < b.size;
+        break;
+      case ListingSort::kDate:
+        if (a.mtime != b.mtime) return a.mtime < b.mtime;
+        break;
+      case ListingSort::kName: break;
+    }
     return natural_less(a.name, b.name);
+  };
+  std::sort(entries.begin(), entries.end(), [&](const ListingEntry& a, const ListingEntry& b) {
+    if (a.dir != b.dir) return a.dir;
+    return order.descending ? key_less(b, a) : key_less(a, b);
   });
 }
 
@@ -109,12 +141,33 @@ void append_percent_encoded(std::string& out, std::string_view s) {
 
 namespace {
 
+// The demo site's look (www/style.css): its palette, type and card.
 constexpr std::string_view kStyle =
-    "<style>body{font:15px/1.5 system-ui,sans-serif;margin:2em auto;max-width:56em;"
-    "padding:0 1em;color:#222}h1{font-size:1.3em;word-break:break-all}table{border-collapse:"
-    "collapse;width:100%}th,td{text-align:left;padding:.25em .6em;border-bottom:1px solid #eee}"
-    "td.s,th.s{text-align:right;white-space:nowrap}td.d{white-space:nowrap;color:#666}"
-    "a{color:#0b5cad;text-decoration:none}a:hover{text-decoration:underline}</style>\n";
+    "<style>body{margin:0;font:16px/1.6 system-ui,-apple-system,\"Segoe UI\",sans-serif;"
+    "color:#1d2430;background:#fbfaf7}main{max-width:52rem;margin:0 auto;padding:2rem 1.25rem}"
+    "h1{font-size:1.5rem;letter-spacing:-0.01em;word-break:break-all}"
+    "section{background:#fff;border:1px solid #ece8e1;border-radius:10px;padding:.75rem 1rem}"
+    "table{border-collapse:collapse;width:100%}th,td{text-align:left;padding:.3em .6em;"
+    "border-bottom:1px solid #f1ede6}tr:last-child td{border-bottom:0}th{font-weight:600}"
+    "td.s,th.s{text-align:right;white-space:nowrap}td.d{white-space:nowrap;color:#5a6472}"
+    "a{color:#d9480f;text-decoration:none}a:hover{text-decoration:underline}"
+    "th a{color:inherit}footer{color:#5a6472;text-align:center;padding:1rem}</style>\n";
+
+// A column head: a link to this column's order, ascending, or the reverse of the current
+// one when the listing is sorted by it (with an arrow for the current direction).
+void append_column_head(std::string& out, std::string_view label, std::string_view key,
+                        bool active, ListingOrder order, std::string_view cls) {
+  out += "<th";
+  out += cls;
+  out += "><a href=\"?sort=";
+  out += key;
+  out += "&amp;order=";
+  out += active && !order.descending ? "desc" : "asc";
+  out += "\">";
+  out += label;
+  if (active) out += order.descending ? " &darr;" : " &uarr;";
+  out += "</a></th>";
+}
 
 void append_row(std::string& out, const ListingEntry& e) {
   out += "<tr><td><a href=\"";
@@ -139,20 +192,25 @@ void append_row(std::string& out, const ListingEntry& e) {
 
 }  // namespace
 
-std::string render_listing(std::string_view url_path, std::vector<ListingEntry> entries) {
-  sort_listing(entries);
+std::string render_listing(std::string_view url_path, std::vector<ListingEntry> entries,
+                           ListingOrder order) {
+  sort_listing(entries, order);
   std::string out;
   out.reserve(1024 + entries.size() * 160);
   out += "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n<title>Index of ";
   append_escaped_html(out, url_path);
   out += "</title>\n";
   out += kStyle;
-  out += "</head><body>\n<h1>Index of ";
+  out += "</head><body><main>\n<h1>Index of ";
   append_escaped_html(out, url_path);
-  out += "</h1>\n<table>\n<tr><th>Name</th><th class=\"s\">Size</th><th>Modified (UTC)</th></tr>\n";
+  out += "</h1>\n<section><table>\n<tr>";
+  append_column_head(out, "Name", "name", order.key == ListingSort::kName, order, "");
+  append_column_head(out, "Size", "size", order.key == ListingSort::kSize, order, " class=\"s\"");
+  append_column_head(out, "Modified (UTC)", "date", order.key == ListingSort::kDate, order, "");
+  out += "</tr>\n";
   if (url_path != "/") out += "<tr><td><a href=\"../\">../</a></td><td></td><td></td></tr>\n";
   for (const ListingEntry& e : entries) append_row(out, e);
-  out += "</table>\n<p><small>HTTPower</small></p>\n</body></html>\n";
+  out += "</table></section>\n</main><footer>HTTPower</footer>\n</body></html>\n";
   return out;
 }
 

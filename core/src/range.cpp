@@ -5,6 +5,8 @@
 #include <limits>
 #include <span>
 
+#include "httpower/field_syntax.hpp"
+
 namespace httpower {
 namespace {
 
@@ -29,17 +31,6 @@ bool parse_u64(std::string_view s, std::uint64_t& out) noexcept {
     v = (v > (kSaturated - d) / 10) ? kSaturated : v * 10 + d;
   }
   out = v;
-  return true;
-}
-
-bool iequals(std::string_view a, std::string_view b) noexcept {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    char x = a[i], y = b[i];
-    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
-    if (y >= 'A' && y <= 'Z') y = static_cast<char>(y - 'A' + 'a');
-    if (x != y) return false;
-  }
   return true;
 }
 
@@ -97,7 +88,7 @@ RangeResult evaluate_range(std::string_view value, std::uint64_t file_size) noex
   RangeResult full;  // kFull: the answer to anything we ignore
   const std::size_t eq = value.find('=');
   if (eq == std::string_view::npos) return full;
-  if (!iequals(value.substr(0, eq), "bytes")) return full;  // unknown unit (§14.2) or junk
+  if (!iequals_ascii(value.substr(0, eq), "bytes")) return full;  // unknown unit (§14.2) or junk
 
   std::array<ByteRange, kMaxRangeSpecs> got;  // the satisfiable specs, clamped, as given
   std::size_t n = 0;

@@ -5,6 +5,8 @@
 #include <bit>
 #include <cstring>
 
+#include "httpower/field_syntax.hpp"
+
 // The per-field and per-head helpers run once per field / head; inlining them into the two
 // loops removes a call chain that cost ~15% of a minimal request (perf).
 #if defined(__GNUC__)
@@ -114,24 +116,6 @@ inline bool iequals(std::string_view s, std::string_view lower) {
   return true;
 }
 
-std::string_view trim_ows(std::string_view s) {
-  while (!s.empty() && is_ows(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
-  while (!s.empty() && is_ows(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
-  return s;
-}
-
-// Calls f(element) for each comma-separated element, OWS-trimmed; empty elements are skipped
-// (RFC 9110 §5.6.1: recipients accept and ignore them).
-template <typename F>
-void for_each_element(std::string_view list, F&& f) {
-  while (true) {
-    const std::size_t comma = list.find(',');
-    const std::string_view element = trim_ows(list.substr(0, comma));
-    if (!element.empty()) f(element);
-    if (comma == std::string_view::npos) return;
-    list.remove_prefix(comma + 1);
-  }
-}
 
 bool valid_port(std::string_view s) {
   return std::all_of(s.begin(), s.end(), [](char c) { return is_digit(static_cast<unsigned char>(c)); });

@@ -123,6 +123,7 @@ class PlanWriter {
   // keep-alive decision and the empty line. `request_keep_alive` is false for parse errors.
   void finish(bool request_keep_alive, int minor_version) {
     p_.keep_alive_ = request_keep_alive && !ctx_.closing && !forces_close(p_.status_);
+    p_.head_ += ctx_.extra_fields;
     if (!p_.keep_alive_) {
       field("Connection", "close");
     } else if (minor_version == 0) {
@@ -255,35 +256,64 @@ void plan_redirect(PlanWriter& w, const ResolvedTarget& t, const Req& r) {
   });
 }
 
-void validator_fields(PlanWriter& w, const Validators& v) {
+void validator_fields(PlanWriter& w, const Validators& v, const PlanContext& ctx) {
   HttpDateBuffer lm;
   w.field("Last-Modified", format_http_date(v.last_modified, lm));
   w.field("ETag", v.etag);
+  if (!ctx.cache_control.empty()) w.field("Cache-Control", ctx.cache_control);
+  if (ctx.vary_accept_encoding) w.field("Vary", "Accept-Encoding");
 }
 
-void plan_not_modified(PlanWriter& w, const Validators& v, const Req& r) {
+// The representation fields of a 200 or 206 (multipart parts carry their own type).
+void entity_fields(PlanWriter& w, std::string_view type, const PlanContext& ctx) {
+  w.field("Accept-Ranges", "bytes");
+  if (!type.empty()) w.field("Content-Type", type);
+  if (!ctx.content_encoding.empty()) w.field("Content-Encoding", ctx.content_encoding);
+}
+
+// The entity-tag of the file, with "-<coding>" before the closing quote for a precompressed
+// variant: each encoding is a different representation with its own strong validator.
+struct CodedTag {
+  std::array<char, kEntityTagCapacity + 16> buf{};
+  std::size_t len = 0;
+  CodedTag(std::string_view etag, std::string_view coding) noexcept {
+    if (coding.empty() || etag.size() < 2 || etag.size() + coding.size() + 1 > buf.size()) {
+      len = std::min(etag.size(), buf.size());
+      std::copy_n(etag.begin(), len, buf.begin());
+      return;
+    }
+    auto out = std::copy(etag.begin(), etag.end() - 1, buf.begin());
+    *out++ = '-';
+    out = std::copy(coding.begin(), coding.end(), out);
+    *out++ = '"';
+    len = static_cast<std::size_t>(out - buf.begin());
+  }
+  std::string_view view() const noexcept { return {buf.data(), len}; }
+};
+
+void plan_not_modified(PlanWriter& w, const Validators& v, const PlanContext& ctx,
+                       const Req& r) {
   w.start(304);  // R2: validators of the 200, no Content-Length, no body (§15.4.5)
-  validator_fields(w, v);
+  validator_fields(w, v, ctx);
   w.finish(r.keep_alive, r.minor_version);
 }
 
 void plan_full(PlanWriter& w, const Validators& v, std::string_view type, const FileFacts& f,
-               const Req& r) {
+               const PlanContext& ctx, const Req& r) {
   w.start(200);
-  validator_fields(w, v);
-  w.field("Accept-Ranges", "bytes");
-  w.field("Content-Type", type);
+  validator_fields(w, v, ctx);
+  entity_fields(w, type, ctx);
   w.content_length(f.size);
   w.finish(r.keep_alive, r.minor_version);
   if (!r.head) w.file_segment(0, f.size);
 }
 
 void plan_single_range(PlanWriter& w, const Validators& v, std::string_view type,
-                       const FileFacts& f, const ByteRange& br, const Req& r) {
+                       const FileFacts& f, const ByteRange& br, const PlanContext& ctx,
+                       const Req& r) {
   w.start(206);
-  validator_fields(w, v);
-  w.field("Accept-Ranges", "bytes");
-  w.field("Content-Type", type);
+  validator_fields(w, v, ctx);
+  entity_fields(w, type, ctx);
   w.content_range_field(&br, f.size);
   w.content_length(br.length());
   w.finish(r.keep_alive, r.minor_version);
@@ -295,14 +325,14 @@ void plan_single_range(PlanWriter& w, const Validators& v, std::string_view type
 // larger than the file, the whole file is the smaller and simpler answer (§14.2 lets a server
 // ignore Range): many tiny parts of a small file never multiply the bytes sent.
 void plan_multipart(PlanWriter& w, const Validators& v, std::string_view type, const FileFacts& f,
-                    const RangeResult& rr, const Req& r) {
+                    const RangeResult& rr, const PlanContext& ctx, const Req& r) {
   std::array<char, 16> hex{};
   const auto res = std::to_chars(hex.data(), hex.data() + hex.size(), fnv1a(v.etag), 16);
   const std::string_view tag(hex.data(), static_cast<std::size_t>(res.ptr - hex.data()));
 
   w.start(206);
-  validator_fields(w, v);
-  w.field("Accept-Ranges", "bytes");
+  validator_fields(w, v, ctx);
+  entity_fields(w, {}, ctx);
   std::string& buf = w.inline_buffer();
   std::uint64_t total = 0;
   bool first = true;
@@ -328,7 +358,7 @@ void plan_multipart(PlanWriter& w, const Validators& v, std::string_view type, c
   buf += "--\r\n";
   total += buf.size() - mark;
   w.end_inline(mark);
-  if (total - rr.total() > f.size) return plan_full(w, v, type, f, r);  // clears the parts
+  if (total - rr.total() > f.size) return plan_full(w, v, type, f, ctx, r);  // clears the parts
 
   w.field("Content-Type", "multipart/byteranges; boundary=httpower-", tag);
   w.content_length(total);
@@ -337,11 +367,12 @@ void plan_multipart(PlanWriter& w, const Validators& v, std::string_view type, c
 
 void plan_regular(PlanWriter& w, const RequestHead& head, const ResolvedTarget& t,
                   const FileFacts& f, const PlanContext& ctx, const Req& r) {
-  const EntityTag etag = make_etag(f.inode, f.size, f.mtime_sec, f.mtime_nsec);
+  const EntityTag etag = make_etag(f.size, f.mtime_sec, f.mtime_nsec);
+  const CodedTag tag(etag.view(), ctx.content_encoding);
   // §8.8.2.1: never announce a Last-Modified later than the Date.
-  const Validators v{etag.view(), std::min(f.mtime_sec, ctx.now), true};
+  const Validators v{tag.view(), std::min(f.mtime_sec, ctx.now), true};
   switch (evaluate_preconditions(head, v, ctx.now)) {
-    case Precondition::kNotModified: return plan_not_modified(w, v, r);
+    case Precondition::kNotModified: return plan_not_modified(w, v, ctx, r);
     case Precondition::kPreconditionFailed: return error_page(w, 412, r);
     case Precondition::kProceed: break;
   }
@@ -350,19 +381,23 @@ void plan_regular(PlanWriter& w, const RequestHead& head, const ResolvedTarget& 
   // §14.2: Range only for GET; §13.1.5: If-Range decides whether Range is used at all.
   if (head.method != Method::kGet || head.range.empty() ||
       (!head.if_range.empty() && !if_range_holds(head.if_range, v, ctx.now))) {
-    return plan_full(w, v, type, f, r);
+    return plan_full(w, v, type, f, ctx, r);
   }
   const RangeResult rr = evaluate_range(head.range, f.size);
   switch (rr.outcome) {
-    case RangeOutcome::kFull: return plan_full(w, v, type, f, r);
+    case RangeOutcome::kFull: return plan_full(w, v, type, f, ctx, r);
     case RangeOutcome::kUnsatisfiable:
       return error_page(w, 416, r, [&] {
+        if (ctx.vary_accept_encoding) w.field("Vary", "Accept-Encoding");
         w.field("Accept-Ranges", "bytes");
         w.content_range_field(nullptr, f.size);
       });
     case RangeOutcome::kPartial:
-      if (rr.count == 1) return plan_single_range(w, v, type, f, rr.ranges[0], r);
-      return plan_multipart(w, v, type, f, rr, r);
+      if (rr.count == 1) return plan_single_range(w, v, type, f, rr.ranges[0], ctx, r);
+      // A multipart body of an encoded variant would read as encoded as a whole: the
+      // whole variant instead (§14.2 lets a server ignore Range).
+      if (!ctx.content_encoding.empty()) return plan_full(w, v, type, f, ctx, r);
+      return plan_multipart(w, v, type, f, rr, ctx, r);
   }
 }
 
@@ -478,6 +513,19 @@ void plan_error(const RequestHead& head, int status, const PlanContext& ctx, Res
   PlanWriter w(plan, ctx);
   if (status < 400 || status > 599) status = 500;
   error_page(w, status, req_of(head));
+}
+
+void plan_error_file(const RequestHead& head, int status, std::string_view page_path,
+                     const FileFacts& page, const PlanContext& ctx, ResponsePlan& plan) {
+  PlanWriter w(plan, ctx);
+  const Req r = req_of(head);
+  const MimeTypes& types = ctx.types ? *ctx.types : built_in_mime_types();
+  w.start(status);
+  w.field("Content-Type", types.content_type(page_path, page.utf8_text));
+  w.content_length(page.size);
+  if (status == 405) w.field("Allow", kAllowedMethods);
+  w.finish(r.keep_alive, r.minor_version);
+  if (!r.head) w.file_segment(0, page.size);
 }
 
 void plan_parse_error(int status, const PlanContext& ctx, ResponsePlan& plan) {

@@ -2,10 +2,12 @@
 // Conditional requests (RFC 9110 §13) and the validators they compare against.
 //
 // Validators of a file: a strong ETag built from its facts, and Last-Modified (seconds).
-//   ETag = "\"<inode hex>-<size hex>-<mtime sec hex>.<mtime nsec hex>\"". Strong: any write
-//   changes mtime (to the nanosecond on every file system we serve from) or size; a file
-//   replaced by another (rename) changes inode. Two different contents with the same inode,
-//   size and mtime to the nanosecond are assumed not to happen.
+//   ETag = "\"<size hex>-<mtime sec hex>.<mtime nsec hex>\"". Strong: any write changes
+//   mtime (to the nanosecond on every file system we serve from) or size. Nothing local to
+//   one machine (no inode, no device) goes in, so replicas of a tree copied with its mtimes
+//   (cp -a, rsync -a) give every file the same ETag, and a validator from one replica is
+//   honoured by the others. Two different contents with the same size and mtime to the
+//   nanosecond are assumed not to happen.
 //
 // evaluate_preconditions follows §13.2.2 exactly, in this order:
 //   1. If-Match present: false -> 412. (strong comparison; "*" is true: the file exists)
@@ -43,13 +45,13 @@ class EntityTag {
   [[nodiscard]] std::string_view view() const noexcept { return {buf_.data(), len_}; }
 
  private:
-  friend EntityTag make_etag(std::uint64_t, std::uint64_t, std::int64_t, std::uint32_t) noexcept;
+  friend EntityTag make_etag(std::uint64_t, std::int64_t, std::uint32_t) noexcept;
   std::array<char, kEntityTagCapacity> buf_{};
   std::size_t len_ = 0;
 };
 
 // The strong ETag of a file from its fstat facts.
-[[nodiscard]] EntityTag make_etag(std::uint64_t inode, std::uint64_t size, std::int64_t mtime_sec,
+[[nodiscard]] EntityTag make_etag(std::uint64_t size, std::int64_t mtime_sec,
                                   std::uint32_t mtime_nsec) noexcept;
 
 struct Validators {

@@ -33,10 +33,12 @@
 //     are one multipart/byteranges 206, unless its framing (delimiters and part heads) is
 //     larger than the file: then 200 with the whole file.
 //   - Headers, in this order: Date, Server, then per status: Last-Modified, ETag,
-//     Accept-Ranges: bytes, Content-Type, Content-Range (206 single part, 416),
-//     Content-Length (never on 204/304), Allow (405, OPTIONS), Location (301), and
-//     "Connection: close" when not keeping alive, "Connection: keep-alive" for a persistent
-//     HTTP/1.0 connection. Status line is always HTTP/1.1 (RFC 9110 §6.2).
+//     Cache-Control and Vary (file responses, when the context asks), Accept-Ranges: bytes,
+//     Content-Type, Content-Encoding (a precompressed variant), Content-Range (206 single
+//     part, 416), Content-Length (never on 204/304), Allow (405, OPTIONS), Location (301),
+//     the context's extra_fields, and "Connection: close" when not keeping alive,
+//     "Connection: keep-alive" for a persistent HTTP/1.0 connection. Status line is always
+//     HTTP/1.1 (RFC 9110 §6.2).
 //   - 304 carries Date, Server, ETag, Last-Modified (the 200's validators) and nothing else.
 //   - Error statuses get a small text/html body.
 //   - keep_alive = head.keep_alive && !ctx.closing && the status does not force a close
@@ -82,7 +84,6 @@ struct FileFacts {
   std::uint64_t size = 0;
   std::int64_t mtime_sec = 0;
   std::uint32_t mtime_nsec = 0;
-  std::uint64_t inode = 0;
   // For a regular file whose extension no MIME layer knows: its first bytes are UTF-8 text
   // (looks_like_utf8_text), so it is sent as text/plain rather than octet-stream.
   bool utf8_text = false;
@@ -93,6 +94,16 @@ struct PlanContext {
   bool closing = false;                    // server draining (or won't read the body)
   std::string_view server = "HTTPower";    // Server field value, e.g. "HTTPower/0.1.0"
   const MimeTypes* types = nullptr;        // Content-Type table; nullptr: the built-in one
+  // Set by the server for a file response (docs/semantics.md "Operator fields"):
+  // content_encoding: the file is a precompressed variant ("br", "zstd", "gzip"): 200 and 206
+  // say Content-Encoding, the ETag gets "-<coding>" inside its quotes, and a multi-range
+  // request gets the whole variant (200).
+  std::string_view content_encoding{};
+  bool vary_accept_encoding = false;       // Vary: Accept-Encoding on 200, 206, 304, 416
+  std::string_view cache_control{};        // Cache-Control on 200, 206, 304 of a file
+  // Whole lines ("Name: value\r\n"), before Connection on every response planned for a
+  // request (not parse errors): --cors, --header, the CORS preflight fields.
+  std::string_view extra_fields{};
 };
 
 struct BodySegment {
@@ -161,6 +172,11 @@ void plan_error(const RequestHead& head, int status, const PlanContext& ctx, Res
 // usable head, so the body is always sent and the connection always closes. `status`
 // outside 400..599 is planned as 400.
 void plan_parse_error(int status, const PlanContext& ctx, ResponsePlan& plan);
+
+// An error status answered with an operator's page (--error-page): the file's bytes (none
+// for HEAD) with its Content-Type from `page_path`, Allow on 405; no validators, no ranges.
+void plan_error_file(const RequestHead& head, int status, std::string_view page_path,
+                     const FileFacts& page, const PlanContext& ctx, ResponsePlan& plan);
 
 // "Not Found" for 404 and so on; "Unknown" for codes we never send.
 [[nodiscard]] std::string_view reason_phrase(int status) noexcept;
