@@ -5,6 +5,8 @@
 // pointer moves acceptor -> queue -> one worker -> (poller -> queue -> worker)* and is
 // destroyed by its last owner. Nothing else keeps a pointer to it, except the poller's epoll
 // registration (data.ptr), which is only dereferenced by the poller while the poller owns it.
+// In test and sanitizer builds the owner is also a tag checked at every hand-off and touch
+// (handoff.hpp).
 
 #include <sys/uio.h>
 
@@ -16,6 +18,7 @@
 #include <vector>
 
 #include "access_log.hpp"
+#include "handoff.hpp"
 #include "httpower/request_parser.hpp"
 #include "httpower/response_planner.hpp"
 #include "httpower/timeouts.hpp"
@@ -64,6 +67,10 @@ struct Connection {
   Clock::time_point deadline{};
   std::uint64_t linger_drained = 0;
 
+#if defined(HTTPOWER_HANDOFF_CHECKS)
+  handoff::Tag handoff;  // C1 at run time: the id and the current owner (handoff.hpp)
+#endif
+
   [[nodiscard]] std::size_t buffered() const noexcept { return in_end - in_begin; }
   // Part of a request is here: bytes of it buffered, or its body still being discarded.
   [[nodiscard]] bool partial_request() const noexcept {
@@ -81,11 +88,13 @@ struct Connection {
 
   // M1, the memory a connection holds between requests (docs/server.md, "Memory").
   void take_input() {
+    HTTPOWER_OWNED(*this);
     if (!in) in = std::make_unique_for_overwrite<char[]>(kInputCapacity);
   }
   // After each response: no read-ahead, and the plan's buffers at most their reserve (a
   // listing or a multipart plan does not stay with the connection).
   void end_response() noexcept {
+    HTTPOWER_OWNED(*this);
     file.reset();
     PendingLine().text.swap(log_line.text);
     file_preread = false;
@@ -96,6 +105,7 @@ struct Connection {
   // Parked for its next request with nothing buffered: no heap buffer at all. Thousands of
   // idle keep-alive connections then cost sizeof(Connection) each, not 20 KiB or more.
   void release_idle_memory() noexcept {
+    HTTPOWER_OWNED(*this);
     end_response();
     plan.release();
     if (buffered() == 0) {

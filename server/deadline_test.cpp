@@ -93,9 +93,12 @@ class PollerRounds : public ::testing::Test {
     return it == closed_.end() ? Closed::kNo : it->second;
   }
   // The connection the poller handed to the queue (a worker's pop), or null.
+  // The test's thread pops as a worker does: it takes the connection from the queue (C1).
   ConnPtr queued() {
     PopResult<ConnPtr> r = queue_.try_pop();
-    return r.ok() ? std::move(*r.item) : nullptr;
+    if (!r.ok()) return nullptr;
+    HTTPOWER_TAKE(**r.item, kQueue);
+    return std::move(*r.item);
   }
   void close(ConnPtr c) {
     linger l{};

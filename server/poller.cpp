@@ -90,12 +90,16 @@ void Poller::park(ConnPtr c, ParkReason why, Clock::time_point deadline) {
   ConnPtr refused;
   bool need_wake = false;
   int arm_error = 0;
+  HTTPOWER_OWNED(*c);  // C1: only the owner parks
   {
     MutexLock lock(mu_);
     if (stopping_ || (draining_ && idle_keep_alive(*c, why))) {
+      HTTPOWER_TRACE_CONN(kParkRefused, *c);
       refused = std::move(c);
     } else {
       Connection* raw = c.get();
+      HTTPOWER_TRACE_CONN(kPark, *c);
+      HTTPOWER_GIVE(*c, kPoller);  // before the arming: the poller may take it at once
       c->park_reason = why;
       c->deadline = deadline;
       epoll_event ev{};
@@ -114,6 +118,8 @@ void Poller::park(ConnPtr c, ParkReason why, Clock::time_point deadline) {
       if (epoll_ctl(ep_.get(), op, fd, &ev) != 0) {
         arm_error = errno;
         refused = take_locked(raw);
+        HTTPOWER_TRACE_CONN(kArmFailed, *refused);
+        HTTPOWER_TAKE(*refused, kPoller);  // back to the caller, who closes it
       }
     }
   }
@@ -144,6 +150,7 @@ int Poller::next_timeout_ms(Clock::time_point now, std::chrono::milliseconds max
 void Poller::begin_drain() {
   {
     MutexLock lock(mu_);
+    HTTPOWER_TRACE(kPollerDrain);
     draining_ = true;
   }
   wake();
@@ -152,6 +159,7 @@ void Poller::begin_drain() {
 void Poller::stop() {
   {
     MutexLock lock(mu_);
+    HTTPOWER_TRACE(kPollerStop);
     stopping_ = true;
   }
   wake();
@@ -174,8 +182,10 @@ void Poller::on_ready(Connection* raw) {
   {
     MutexLock lock(mu_);
     c = take_locked(raw);
+    if (c) HTTPOWER_TRACE_CONN(kWake, *c);
   }
   if (!c) return;  // not parked any more (closed by the drain, a timeout or stop())
+  HTTPOWER_OWNED(*c);
   if (c->park_reason == ParkReason::kLinger) {
     linger_step(std::move(c));
     return;
@@ -187,13 +197,16 @@ void Poller::on_ready(Connection* raw) {
 // Never waits for queue space (L2): a connection that finds the queue full, or finds others
 // held before it, joins the held FIFO, so readiness order is kept.
 void Poller::hand_over(ConnPtr c) {
+  HTTPOWER_OWNED(*c);
   if (held_.empty()) {
-    const QueueStatus st = queue_.try_push(std::move(c));
+    const QueueStatus st = offer(c);
     if (st == QueueStatus::kOk) return;
     if (st == QueueStatus::kClosed) {  // not moved from (Q4): still ours to close
       close_(std::move(c));
       return;
     }
+  } else {
+    HTTPOWER_TRACE_CONN(kHeld, *c);
   }
   held_.push_back(std::move(c));
   held_count_.store(held_.size());
@@ -205,7 +218,7 @@ void Poller::hand_over(ConnPtr c) {
 // wait in any case.
 void Poller::push_held() {
   while (!held_.empty()) {
-    const QueueStatus st = queue_.try_push(std::move(held_.front()));
+    const QueueStatus st = offer(held_.front());
     if (st == QueueStatus::kFull) break;
     if (st == QueueStatus::kClosed) close_(std::move(held_.front()));
     held_.pop_front();
@@ -217,6 +230,7 @@ void Poller::push_held() {
 // RFC 9112 §9.6: after a closing response and shutdown(SHUT_WR), read and discard what the
 // client still sends until it closes, kLingerMaxBytes, or the linger deadline.
 void Poller::linger_step(ConnPtr c) {
+  HTTPOWER_OWNED(*c);
   std::array<char, 16 * 1024> sink;
   for (;;) {
     const ssize_t n = ::recv(c->fd.get(), sink.data(), sink.size(), MSG_DONTWAIT);
@@ -238,6 +252,7 @@ void Poller::linger_step(ConnPtr c) {
 
 // A deadline passed (the connection is no longer parked): the rules in timeouts.hpp.
 void Poller::expire(ConnPtr c, Clock::time_point now) {
+  HTTPOWER_OWNED(*c);
   const std::uint64_t unacked =
       c->park_reason == ParkReason::kLinger ? unacked_bytes(c->fd.get()) : 0;
   const ExpiryVerdict v =
@@ -251,14 +266,19 @@ void Poller::expire(ConnPtr c, Clock::time_point now) {
 }
 
 void Poller::run() {
+  HTTPOWER_SET_SELF(handoff::Role::kPoller);
   while (!round(kMaxSleep)) {
   }
+  HTTPOWER_TRACE(kPollerExit);
 }
 
 // Readiness first, deadlines second: an event that arrives in the round its connection's
 // deadline is reached wins (timeouts.hpp). A connection handed on by on_ready is no longer
 // in deadlines_, and one that expired is closed, so a later event for it finds nothing.
 bool Poller::round(std::chrono::milliseconds max_wait) {
+  // Whoever drives a round is the poller for its length (a test's thread too, which drives
+  // rounds by hand on its own clock).
+  HTTPOWER_AS_ROLE(handoff::Role::kPoller);
   std::array<epoll_event, 256> events;
   int timeout = 0;
   {
@@ -294,21 +314,29 @@ bool Poller::round(std::chrono::milliseconds max_wait) {
 bool Poller::sweep(Clock::time_point now, std::vector<ConnPtr>& doomed,
                    std::vector<ConnPtr>& expired) {
   if (stopping_) {
-    for (ConnPtr& c : held_) doomed.push_back(std::move(c));
+    for (ConnPtr& c : held_) {
+      HTTPOWER_TRACE_CONN(kStopClose, *c);
+      doomed.push_back(std::move(c));
+    }
     held_.clear();
     held_count_.store(0);
-    for (auto& [raw, c] : parked_) doomed.push_back(std::move(c));
+    for (auto& [raw, c] : parked_) {
+      HTTPOWER_TRACE_CONN(kStopClose, *c);
+      doomed.push_back(std::move(c));
+    }
     parked_.clear();
     deadlines_.clear();
     return true;
   }
   while (!deadlines_.empty() && deadline_reached(deadlines_.begin()->first, now)) {
     expired.push_back(take_locked(deadlines_.begin()->second));
+    HTTPOWER_TRACE_CONN(kExpire, *expired.back());
   }
   if (draining_ && !drain_done_) {
     drain_done_ = true;
     for (auto it = parked_.begin(); it != parked_.end();) {
       if (idle_keep_alive(*it->second, it->second->park_reason)) {
+        HTTPOWER_TRACE_CONN(kSweep, *it->second);
         deadlines_.erase({it->second->deadline, it->first});
         doomed.push_back(std::move(it->second));
         it = parked_.erase(it);

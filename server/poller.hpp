@@ -62,6 +62,26 @@ namespace httpower {
 // as one); 0 when unknown.
 [[nodiscard]] std::uint64_t unacked_bytes(int fd) noexcept;
 
+// One push into the ready queue (`push` calls a push form of it), with C1's checks: the
+// owner tag goes to the queue before the push (a worker may pop it at once) and comes back
+// when the queue refuses it (not moved from, Q4); traced as push, then held (kFull) or
+// refused (kClosed).
+template <typename PushFn>
+[[nodiscard]] QueueStatus hand_to_queue(ConnPtr& c, PushFn push) {
+#if defined(HTTPOWER_HANDOFF_CHECKS)
+  Connection& conn = *c;
+  HTTPOWER_TRACE_CONN(kPush, conn);
+  HTTPOWER_GIVE(conn, kQueue);
+  const QueueStatus st = push(std::move(c));
+  if (st == QueueStatus::kFull) HTTPOWER_TRACE_CONN(kHeld, conn);
+  if (st == QueueStatus::kClosed) HTTPOWER_TRACE_CONN(kRefused, conn);
+  if (st != QueueStatus::kOk) HTTPOWER_TAKE(conn, kQueue);
+  return st;
+#else
+  return push(std::move(c));
+#endif
+}
+
 class Poller {
  public:
   using Closer = std::function<void(ConnPtr)>;
@@ -100,6 +120,9 @@ class Poller {
  private:
   void on_ready(Connection* raw) EXCLUDES(mu_);
   void hand_over(ConnPtr c);
+  [[nodiscard]] QueueStatus offer(ConnPtr& c) {
+    return hand_to_queue(c, [this](ConnPtr&& x) { return queue_.try_push(std::move(x)); });
+  }
   void push_held();
   void linger_step(ConnPtr c);
   void expire(ConnPtr c, Clock::time_point now);

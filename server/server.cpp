@@ -163,6 +163,9 @@ Server::~Server() {
 }
 
 void Server::start(int signal_fd) {
+#if defined(HTTPOWER_HANDOFF_CHECKS)
+  handoff::start_trace();  // before any thread of this server runs
+#endif
   errors_ = std::make_unique<ErrorLog>(config_.error_log);
   root_ = std::make_unique<FileRoot>(config_.root, config_.dotfiles);
   log_ = std::make_unique<AccessLog>(config_.access_log, *errors_);
@@ -273,7 +276,9 @@ void Server::resolve_operator_files() {
 // the same wake-ups as the end of the shutdown, with no connection open yet.
 void Server::stop_started_threads() noexcept {
   aborting_.store(true);
+  HTTPOWER_TRACE(kAbort);
   queue_.close();
+  HTTPOWER_TRACE(kQueueClose);
   poller_->stop();
   for (std::thread& t : workers_) t.join();
   workers_.clear();
@@ -294,6 +299,7 @@ ServerStats Server::stats() const noexcept {
 
 int Server::run() {
   if (!started_) return 1;
+  HTTPOWER_SET_SELF(handoff::Role::kAcceptor);
   // Every listener, then the acceptor's eventfd.
   std::vector<pollfd> fds;
   for (const Listener& l : listeners_) fds.push_back({l.fd.get(), POLLIN, 0});
@@ -336,11 +342,16 @@ int Server::run() {
   // close), then close the listener: new connects are refused.
   drain_backlog();
   for (Listener& l : listeners_) l.fd.reset();
+  HTTPOWER_TRACE(kAcceptorStopped);
   // The drain is not over before this point: connections taken from the backlog above count.
   listener_closed_.store(true);
   notify(stop_fd_.get());
   supervisor_.join();
   started_ = false;
+#if defined(HTTPOWER_HANDOFF_CHECKS)
+  handoff::finish_trace();  // every thread of this server is joined
+  HTTPOWER_SET_SELF(handoff::Role::kNone);
+#endif
   report_at_exit();
   return forced_.load() ? kForcedExitStatus : 0;
 }
@@ -471,6 +482,7 @@ void Server::count_accepted() noexcept {
 void Server::refuse_unavailable(UniqueFd fd) {
   count_accepted();
   ConnPtr c = std::make_unique<Connection>();
+  HTTPOWER_ACCEPTED(*c);
   c->fd = std::move(fd);
   PlanContext ctx;
   ctx.now = std::time(nullptr);
@@ -503,6 +515,7 @@ void Server::admit(UniqueFd fd, bool during_drain) {
   count_accepted();
   // TCP_NODELAY comes from the listener (open_listener).
   ConnPtr c = std::make_unique<Connection>();
+  HTTPOWER_ACCEPTED(*c);
   c->fd = std::move(fd);
   if (log_->enabled()) {
     sockaddr_storage ss{};
@@ -530,11 +543,19 @@ void Server::admit(UniqueFd fd, bool during_drain) {
     return;
   }
   // Blocking push: a full queue holds the acceptor, and backpressure goes to the backlog.
-  if (queue_.push(std::move(c)) != QueueStatus::kOk) close_connection(std::move(c));
+  const QueueStatus st =
+      hand_to_queue(c, [this](ConnPtr&& x) { return queue_.push(std::move(x)); });
+  if (st != QueueStatus::kOk) close_connection(std::move(c));
 }
 
 void Server::close_connection(ConnPtr c) noexcept {
   if (!c) return;
+  HTTPOWER_OWNED(*c);  // C1: only the owner closes
+  HTTPOWER_TRACE_CONN(kClose, *c);
+#if defined(HTTPOWER_HANDOFF_CHECKS)
+  c->handoff.owner.store(static_cast<std::uint32_t>(handoff::Role::kClosed),
+                         std::memory_order_relaxed);
+#endif
   if (c->sending && aborting_.load()) cut_.fetch_add(1);  // the drain deadline or a 2nd stop
   if (!c->log_line.empty()) {  // a parked response ends here: log what it sent
     try {
@@ -595,21 +616,38 @@ bool Server::wait_supervisor_event(int timeout_ms) {
   return true;
 }
 
+// The drain is over when the acceptor has stopped (backlog drained, listener closed) and no
+// connection is left; the queue must not close before (a push from the acceptor would be
+// refused and its connection closed unanswered). True when it got there; false at the drain
+// deadline or on a second stop request.
+bool Server::wait_drained() {
+  const Clock::time_point deadline = now_() + config_.drain_timeout;
+  for (;;) {
+    if (live_.load() == 0 && listener_closed_.load()) return true;
+    if (stop_requests_.load() >= 2) return false;
+    const Clock::time_point now = now_();
+    if (deadline_reached(deadline, now)) return false;
+    (void)wait_supervisor_event(wait_ms(deadline, now, std::chrono::minutes(1)));
+  }
+}
+
 void Server::supervise() {
+  HTTPOWER_SET_SELF(handoff::Role::kSupervisor);
   while (stop_requests_.load() == 0) (void)wait_supervisor_event(-1);
+  HTTPOWER_TRACE(kStopRequest);
   // Step 1-2: stop accepting, close idle connections, answer what was received.
   draining_.store(true);
+  HTTPOWER_TRACE(kDrainBegin);
   notify(accept_fd_.get());
   poller_->begin_drain();
   (void)notify_service_manager(config_.notify_socket, "STOPPING=1");
   announce("stopping: no new connections; finishing the responses of " +
            count_text(live_.load(), "open connection") + " for up to " +
            seconds_text(config_.drain_timeout) + " (Ctrl-C again stops at once)");
-  const Clock::time_point deadline = now_() + config_.drain_timeout;
-  while ((live_.load() > 0 || !listener_closed_.load()) && stop_requests_.load() < 2) {
-    const Clock::time_point now = now_();
-    if (deadline_reached(deadline, now)) break;
-    (void)wait_supervisor_event(wait_ms(deadline, now, std::chrono::minutes(1)));
+  if (wait_drained()) {
+    HTTPOWER_TRACE(kDrainOver);
+  } else {
+    HTTPOWER_TRACE(kDrainForced);
   }
   if (stop_requests_.load() >= 2) {
     forced_.store(true);
@@ -621,10 +659,13 @@ void Server::supervise() {
   }
   // Step 3-4: whatever is left is closed by its owner; every blocked thread wakes.
   aborting_.store(true);
+  HTTPOWER_TRACE(kAbort);
   queue_.close();
+  HTTPOWER_TRACE(kQueueClose);
   poller_->stop();
   for (std::thread& t : workers_) t.join();
   poller_thread_.join();
+  HTTPOWER_TRACE(kJoined);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -632,6 +673,7 @@ void Server::supervise() {
 
 void Server::worker_main(unsigned id) {
   (void)id;
+  HTTPOWER_SET_SELF(handoff::worker_role(id));
   Worker w(log_.get());
   for (;;) {
     PopResult<ConnPtr> r = queue_.try_pop();
@@ -642,9 +684,12 @@ void Server::worker_main(unsigned id) {
       r = w.log.holding() ? queue_.pop_for(LogBuffer::kRetry) : queue_.pop();
     }
     if (!r.ok()) break;  // closed and drained
+    HTTPOWER_TAKE(**r.item, kQueue);
+    HTTPOWER_TRACE_CONN(kPop, **r.item);
     poller_->queue_space();  // the poller may hold connections that found the queue full
     serve(w, std::move(*r.item));
   }
+  HTTPOWER_TRACE(kWorkerExit);
   w.log.finish(Clock::now() + kLogExitWait);
 }
 
@@ -654,6 +699,7 @@ void Server::serve(Worker& w, ConnPtr c) {
     return;
   }
   for (;;) {
+    HTTPOWER_OWNED(*c);
     if (c->sending) {
       if (!send_turn(w, c)) return;  // parked or closed: c is no longer ours (C1)
       continue;
@@ -702,6 +748,7 @@ void Server::serve(Worker& w, ConnPtr c) {
 // connection stays with this worker; false when it was parked (the socket is full, or the
 // turn's budget is spent) or closed.
 bool Server::send_turn(Worker& w, ConnPtr& c) {
+  HTTPOWER_OWNED(*c);
   const SendResult r = send_some(*c);
   if (r == SendResult::kBlocked) {
     if (w.has_pending) {  // the access-log line waits with the response
@@ -728,6 +775,7 @@ bool Server::send_turn(Worker& w, ConnPtr& c) {
 // Consumes what is buffered: discards body bytes, then plans the response to the next
 // complete request (or to a parse error). True when a response was planned.
 bool Server::plan_buffered(Worker& w, Connection& c) {
+  HTTPOWER_OWNED(c);
   if (c.discard_remaining > 0 && c.buffered() > 0) {
     const std::uint64_t n = std::min<std::uint64_t>(c.discard_remaining, c.buffered());
     c.in_begin += static_cast<std::size_t>(n);
@@ -752,6 +800,7 @@ bool Server::plan_buffered(Worker& w, Connection& c) {
 }
 
 void Server::park_for_read(ConnPtr c) {
+  HTTPOWER_OWNED(*c);
   const Clock::time_point deadline =
       read_deadline(c->times, c->partial_request() || c->requests == 0, limits_);
   c->release_idle_memory();  // M1: an idle connection holds no buffer
@@ -762,6 +811,7 @@ void Server::park_for_read(ConnPtr c) {
 // we decided to close, and a close() over unread bytes resets the connection, discarding
 // the part of the response still in our send buffer.
 void Server::close_or_linger(ConnPtr c) {
+  HTTPOWER_OWNED(*c);
   if (!aborting_.load()) {
     // RFC 9112 §9.6: half-close, then let the poller read and discard until the client
     // closes (or the linger deadline), so it reads our response rather than a reset.
@@ -798,6 +848,7 @@ bool Server::request_follows(Worker& w, const Connection& c, std::size_t consume
 
 void Server::handle_request(Worker& w, Connection& c, const RequestHead& head,
                             std::size_t consumed) {
+  HTTPOWER_OWNED(c);
   bool closing = !head.keep_alive;
   std::uint64_t discard = 0;
   if (head.body == BodyFraming::kChunked) closing = true;  // never parsed: respond and close
@@ -856,6 +907,7 @@ void Server::handle_request(Worker& w, Connection& c, const RequestHead& head,
 }
 
 void Server::handle_parse_error(Worker& w, Connection& c, const ParseResult& r) {
+  HTTPOWER_OWNED(c);
   PlanContext ctx;
   ctx.now = std::time(nullptr);
   ctx.closing = true;
@@ -1052,6 +1104,7 @@ void Server::sniff_text(std::string_view path, OpenedFile& f) const {
 // Small file bodies are read now and leave with the head in one sendmsg; large ones keep
 // the file open for sendfile.
 void Server::prepare_body(Connection& c, UniqueFd file) {
+  HTTPOWER_OWNED(c);
   c.sending = true;
   c.head_sent = 0;
   c.segment = 0;
@@ -1126,6 +1179,7 @@ void advance(Connection& c, std::uint64_t n) {
 }  // namespace
 
 Server::SendResult Server::send_some(Connection& c) {
+  HTTPOWER_OWNED(c);
   const auto segs = c.plan.body();
   const std::string_view head = c.plan.head();
   std::uint64_t sent_this_turn = 0;
@@ -1191,6 +1245,7 @@ Server::SendResult Server::send_some(Connection& c) {
 // The response ended in this worker: its access-log line gets the body bytes sent (all of
 // them, unless it was cut short).
 void Server::log_response(Worker& w, Connection& c) {
+  HTTPOWER_OWNED(c);
   const PendingLine* line = w.has_pending ? &w.pending : &c.log_line;
   w.has_pending = false;
   if (line->empty()) return;
@@ -1199,6 +1254,7 @@ void Server::log_response(Worker& w, Connection& c) {
 }
 
 void Server::finish_response(Connection& c) {
+  HTTPOWER_OWNED(c);
   c.sending = false;
   c.end_response();  // M1: no listing or read-ahead stays with the connection
   c.times.response_sent(now_());

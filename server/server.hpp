@@ -124,6 +124,7 @@ class Server {
   void drain_listener(const Listener& l);
   void admit(UniqueFd fd, bool during_drain);
   void supervise();
+  [[nodiscard]] bool wait_drained();
   [[nodiscard]] bool wait_supervisor_event(int timeout_ms);
   void worker_main(unsigned id);
   void serve(Worker& w, ConnPtr c);
