@@ -288,6 +288,10 @@ TEST_F(PollerRounds, TheDrainClosesIdleConnectionsAndLeavesPartialRequestsToThei
   round_at(T0);
   EXPECT_EQ(closed(idle), Closed::kFin);
   EXPECT_EQ(closed(partial), Closed::kNo);
+  // The closed one's deadline went with it: a stale one would come due at T0 + 15s for a
+  // connection that is gone, and the sweep would spin on it.
+  EXPECT_EQ(poller_.deadline_count(), 1u);
+  EXPECT_EQ(poller_.parked(), 1u);
   round_at(T0 + 10s - kTick);
   EXPECT_EQ(closed(partial), Closed::kNo);
   round_at(T0 + 10s);

@@ -177,6 +177,11 @@ std::vector<std::pair<Clock::time_point, ParkReason>> Poller::parked_deadlines()
   return out;
 }
 
+std::size_t Poller::deadline_count() const {
+  MutexLock lock(mu_);
+  return deadlines_.size();
+}
+
 void Poller::on_ready(Connection* raw) {
   ConnPtr c;
   {

@@ -114,6 +114,8 @@ class Poller {
   // For tests: the parked connections' deadlines and reasons, earliest first.
   [[nodiscard]] std::vector<std::pair<Clock::time_point, ParkReason>> parked_deadlines() const
       EXCLUDES(mu_);
+  // How many deadlines are pending (one per parked connection when the books are right).
+  [[nodiscard]] std::size_t deadline_count() const EXCLUDES(mu_);
   // Ends the current wait (a park with an earlier deadline; tests that moved their clock).
   void wake() noexcept;
 
