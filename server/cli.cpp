@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "config.hpp"
+#include "httpower/field_syntax.hpp"
 #include "httpower/mime.hpp"
 #include "privileges.hpp"
 #include "httpower/negotiation.hpp"
@@ -455,9 +456,9 @@ CliResult parse_args(const std::vector<std::string>& args) {
   // --cors writes Access-Control-Allow-Origin itself: a second one would make browsers
   // refuse the response.
   for (const auto& [name, value] : r.config.extra_headers) {
-    std::string lower = name;
-    for (char& ch : lower) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-    if (lower.rfind("access-control-", 0) == 0) {
+    constexpr std::string_view kCors = "access-control-";
+    if (name.size() >= kCors.size() &&
+        iequals_ascii(std::string_view(name).substr(0, kCors.size()), kCors)) {
       r.action = CliAction::kUsageError;
       r.error = "--header " + name + " conflicts with --cors, which writes the CORS fields";
       break;
